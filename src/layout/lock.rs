@@ -1,0 +1,35 @@
+//! An exclusive, cross-process lock on a layout's `index.json`.
+//!
+//! It is an advisory `flock` on a file beside `index.json`; every regpull process
+//! takes it before reading-modifying-writing the index, so concurrent pulls into one
+//! layout never lose each other's entries. The kernel drops the lock when the holder
+//! dies, so a killed process never leaves the layout locked.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+
+use super::LayoutError;
+
+/// Held while it lives; dropping it releases the lock.
+#[derive(Debug)]
+pub struct LayoutLock {
+    _file: File,
+}
+
+impl LayoutLock {
+    /// Blocks until the lock at `path` is ours.
+    pub fn acquire(path: &Path) -> Result<Self, LayoutError> {
+        let lock_err = |source| LayoutError::Lock {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(lock_err)?;
+        file.lock().map_err(lock_err)?;
+        Ok(LayoutLock { _file: file })
+    }
+}

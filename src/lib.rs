@@ -1,0 +1,4 @@
+pub mod digest;
+pub mod layout;
+pub mod platform;
+pub mod reference;
