@@ -1,0 +1,13 @@
+//! One file per subcommand: build inputs, call the library, print the result.
+
+mod reference;
+
+use std::process::ExitCode;
+
+use super::args::{Cli, Command};
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
+    match cli.command {
+        Command::Ref(args) => reference::run(&args),
+    }
+}

@@ -1,0 +1,18 @@
+//! The command line: the only place that knows clap, prints, or picks exit codes.
+
+mod args;
+mod commands;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses the arguments, runs the command and reports how it went.
+pub fn run() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => report::report(&err),
+    }
+}

@@ -1,0 +1,108 @@
+//! The binary as scripts and people use it.
+
+use std::process::{Command, Output};
+
+fn regpull(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regpull"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn ref_shows_how_a_name_is_read() {
+    let out = regpull(&[
+        "ref",
+        "ubuntu",
+        "localhost:5000/team/app@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("docker.io/library/ubuntu:latest"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("api host:   registry-1.docker.io"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("tag:        latest (default)"), "{stdout}");
+    assert!(stdout.contains("registry:   localhost:5000"), "{stdout}");
+    assert!(stdout.contains("repository: team/app"), "{stdout}");
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn ref_json_is_one_object_per_line() {
+    let out = regpull(&[
+        "ref",
+        "--json",
+        "nvcr.io/nvidia/tensorflow:18.08-py3",
+        "Bad//name",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an invalid name is a usage error"
+    );
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[0]["registry"], "nvcr.io");
+    assert_eq!(lines[0]["api_host"], "nvcr.io");
+    assert_eq!(lines[0]["repository"], "nvidia/tensorflow");
+    assert_eq!(lines[0]["tag"], "18.08-py3");
+    assert_eq!(lines[0]["digest"], serde_json::Value::Null);
+    assert_eq!(
+        lines[0]["normalized"],
+        "nvcr.io/nvidia/tensorflow:18.08-py3"
+    );
+    assert_eq!(lines[1]["valid"], false);
+    assert_eq!(lines[1]["input"], "Bad//name");
+    assert_eq!(lines[1]["error_kind"], "invalid_format");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: invalid reference \"Bad//name\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+}
+
+#[test]
+fn invalid_names_fail_with_the_rule_they_broke() {
+    let cases = [
+        ("UBUNTU", "must be lowercase"),
+        ("ubuntu:.tag", "tag \".tag\" is invalid"),
+        ("foo.com:http/bar", "port \"http\""),
+        ("ubuntu@sha256:abc", "digest \"sha256:abc\""),
+        (
+            "ubuntu@sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c5958",
+            "needs 64 hex characters",
+        ),
+    ];
+    for (name, expected) in cases {
+        let out = regpull(&["ref", name]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
+    }
+}
+
+#[test]
+fn help_lists_the_commands_and_usage_errors_exit_2() {
+    let out = regpull(&["--help"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("ref "), "{}", text(&out.stdout));
+    let out = regpull(&["no-such-command"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = regpull(&["ref"]);
+    assert_eq!(out.status.code(), Some(2), "a name is required");
+}
