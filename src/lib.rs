@@ -15,6 +15,7 @@ pub mod error;
 pub mod layout;
 pub mod platform;
 pub mod reference;
+pub mod registry;
 pub mod secret;
 
 pub use digest::Digest;

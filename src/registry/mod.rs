@@ -1,0 +1,3 @@
+//! How to talk to a registry: the only module that speaks HTTP.
+
+pub mod challenge;
