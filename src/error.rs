@@ -6,6 +6,7 @@
 
 use crate::layout::LayoutError;
 use crate::platform::PlatformError;
+use crate::pull::PullError;
 use crate::reference::ReferenceError;
 
 /// Broad kinds of failure; `cli::report` maps each to a documented exit code.
@@ -35,7 +36,14 @@ pub enum Error {
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Platform(#[from] PlatformError),
-    #[error("layout {path}")]
+    #[error(transparent)]
+    Pull(Box<PullError>),
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("OCI layout {path}")]
     Layout {
         path: std::path::PathBuf,
         #[source]
@@ -43,10 +51,17 @@ pub enum Error {
     },
 }
 
+impl From<PullError> for Error {
+    fn from(e: PullError) -> Self {
+        Error::Pull(Box::new(e))
+    }
+}
+
 impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Reference(_) | Error::Platform(_) => ErrorClass::Usage,
+            Error::Reference(_) | Error::Platform(_) | Error::Usage { .. } => ErrorClass::Usage,
+            Error::Pull(e) => e.class(),
             Error::Layout { source, .. } => match source {
                 LayoutError::Verify { .. } => ErrorClass::Verification,
                 LayoutError::NotALayout { .. } => ErrorClass::Usage,
@@ -65,16 +80,10 @@ impl Error {
                 "a reference looks like [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. nvcr.io/nvidia/tensorflow:18.08-py3"
                     .into(),
             ),
+            Error::Pull(e) => crate::hints::for_pull(e),
+            Error::Usage { hint, .. } => hint.clone(),
             Error::Platform(_) => Some("platforms look like OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8".into()),
-            Error::Layout { source, .. } => match source.io_error().map(|e| e.kind()) {
-                Some(std::io::ErrorKind::StorageFull) => {
-                    Some("the disk holding the layout is full; free space or choose another --output".into())
-                }
-                Some(std::io::ErrorKind::PermissionDenied) => {
-                    Some("check that you may write to the layout directory".into())
-                }
-                _ => None,
-            },
+            Error::Layout { source, .. } => crate::hints::for_layout(source),
         }
     }
 }

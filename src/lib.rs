@@ -10,10 +10,13 @@
 //! [`layout`] is the filesystem side and never speaks HTTP. The library never prints
 //! or exits: the binary's `cli` module does that.
 
+pub mod auth;
 pub mod digest;
 pub mod error;
+mod hints;
 pub mod layout;
 pub mod platform;
+pub mod pull;
 pub mod reference;
 pub mod registry;
 pub mod secret;

@@ -1,5 +1,7 @@
 //! The command-line grammar. Doc comments here are the `--help` text.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 /// Pull container images from private registries into a local OCI image layout.
@@ -12,6 +14,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Pull images into a local OCI image layout.
+    ///
+    /// Examples:
+    ///   regpull pull alpine:3.20 -o ./oci
+    ///   regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 --username '$oauthtoken' --password-stdin < key.txt
+    ///   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:...
+    Pull(PullArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.
@@ -29,4 +38,99 @@ pub struct RefArgs {
     /// Print one JSON object per name on stdout, for scripts.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Images to pull, e.g. `alpine:3.20` or `nvcr.io/nvidia/tensorflow:18.08-py3`.
+    /// Several images share the layout and their common blobs.
+    #[arg(required = true, value_name = "REF")]
+    pub references: Vec<String>,
+
+    /// The OCI layout directory to pull into; created when missing.
+    #[arg(
+        short,
+        long,
+        env = "REGPULL_OUTPUT",
+        default_value = "oci",
+        value_name = "DIR"
+    )]
+    pub output: PathBuf,
+
+    /// The platform to pick from a multi-platform image (default: this machine's;
+    /// also read from DOCKER_DEFAULT_PLATFORM, as docker does).
+    #[arg(
+        long,
+        env = "DOCKER_DEFAULT_PLATFORM",
+        value_name = "OS/ARCH[/VARIANT]"
+    )]
+    pub platform: Option<String>,
+
+    /// Keep every platform of a multi-platform image (the whole index).
+    #[arg(long)]
+    pub all_platforms: bool,
+
+    /// Store Docker-typed manifests exactly as the registry sent them instead of as
+    /// their OCI equivalents. umoci and skopeo 1.9 cannot read such layouts.
+    #[arg(long)]
+    pub preserve_digests: bool,
+
+    /// How many blobs to download at once.
+    #[arg(
+        short,
+        long,
+        env = "REGPULL_JOBS",
+        default_value_t = 4,
+        value_name = "N"
+    )]
+    pub jobs: usize,
+
+    /// Print only the result lines.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    /// Registry username (NGC: `$oauthtoken`, ECR: `AWS`, GCR: `_json_key`).
+    #[arg(short, long, env = "REGPULL_USERNAME")]
+    pub username: Option<String>,
+
+    /// Registry password, API key or token. Prefer --password-stdin: arguments are
+    /// visible to other users of the machine.
+    #[arg(short, long, env = "REGPULL_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Read the password from standard input (one trailing newline is removed).
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TransportArgs {
+    /// Also trust the CA certificates (PEM) in FILE; may be repeated.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Where per-registry CAs live, docker style: DIR/HOST[:PORT]/*.crt.
+    #[arg(long, value_name = "DIR", default_value = "/etc/docker/certs.d")]
+    pub certs_dir: PathBuf,
+
+    /// Do not verify the registry's TLS certificate.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Talk plain HTTP to the registry (loopback registries fall back to it anyway).
+    #[arg(long)]
+    pub plain_http: bool,
+
+    /// Give up on a connection that sends nothing for this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
 }

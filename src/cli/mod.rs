@@ -2,7 +2,9 @@
 
 mod args;
 mod commands;
+mod progress;
 mod report;
+mod settings;
 
 use std::process::ExitCode;
 

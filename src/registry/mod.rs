@@ -1,3 +1,16 @@
 //! How to talk to a registry: the only module that speaks HTTP.
 
+pub mod api_error;
+mod body;
 pub mod challenge;
+mod client;
+mod error;
+mod realm;
+pub mod redact;
+mod token;
+pub mod transport;
+
+pub use body::read_capped;
+pub use client::{AuthScheme, Fetch, Registry};
+pub use error::RegistryError;
+pub use transport::ClientOptions;

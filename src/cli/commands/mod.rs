@@ -1,5 +1,6 @@
 //! One file per subcommand: build inputs, call the library, print the result.
 
+mod pull;
 mod reference;
 
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use super::args::{Cli, Command};
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
+        Command::Pull(args) => pull::run(&args),
         Command::Ref(args) => reference::run(&args),
     }
 }

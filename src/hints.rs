@@ -1,0 +1,80 @@
+//! Advice for the person reading an error: what to try next, per registry.
+
+use crate::error::ErrorClass;
+use crate::layout::LayoutError;
+use crate::pull::{ImageError, PullError};
+use crate::registry::RegistryError;
+
+const NGC: &str = "nvcr.io";
+const DOCKER_HUB: &str = "registry-1.docker.io";
+
+/// A hint for a failed pull, if there is anything useful to say.
+pub fn for_pull(e: &PullError) -> Option<String> {
+    let host = e.registry.as_str();
+    if let Some(l) = layout_error(&e.kind) {
+        return for_layout(l);
+    }
+    match (e.class(), host) {
+        (ErrorClass::Auth, NGC) => Some(
+            "NGC expects username '$oauthtoken' and your API key as the password: \
+             --username '$oauthtoken' --password-stdin < key.txt"
+                .into(),
+        ),
+        (ErrorClass::Auth, _) if insecure_basic(e) => Some(
+            "use HTTPS for this registry; plain HTTP may carry passwords only to this machine".into(),
+        ),
+        (ErrorClass::Auth, _) => Some(format!(
+            "check the credentials for {host}: --username with --password or --password-stdin, \
+             or REGPULL_USERNAME / REGPULL_PASSWORD"
+        )),
+        (ErrorClass::RateLimited, DOCKER_HUB) => Some(
+            "Docker Hub limits anonymous pulls; authenticate with --username and --password-stdin, or wait".into(),
+        ),
+        (ErrorClass::RateLimited, _) => Some("the registry is rate limiting; wait and run the pull again".into()),
+        (ErrorClass::NotFound, _) if matches!(e.kind, ImageError::NoMatchingPlatform { .. }) => Some(
+            "choose one of the listed platforms with --platform, or keep them all with --all-platforms".into(),
+        ),
+        (ErrorClass::NotFound, _) => Some(format!(
+            "check the repository and tag; `regpull ref {}` shows how the name was read",
+            e.reference
+        )),
+        (ErrorClass::Network, _) => Some("this may pass; run the pull again".into()),
+        (ErrorClass::Usage, _) if certificate_problem(e) => Some(
+            "trust the registry's CA with --ca-cert FILE, /etc/docker/certs.d/HOST/ca.crt or SSL_CERT_FILE; \
+             --insecure skips verification"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+pub fn for_layout(e: &LayoutError) -> Option<String> {
+    match e.io_error().map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::StorageFull) => Some(
+            "the disk holding the layout is full; free space or choose another --output".into(),
+        ),
+        Some(std::io::ErrorKind::PermissionDenied) => {
+            Some("check that you may write to the layout directory".into())
+        }
+        _ => None,
+    }
+}
+
+fn layout_error(kind: &ImageError) -> Option<&LayoutError> {
+    match kind {
+        ImageError::Layout(l) => Some(l),
+        ImageError::Blob { source, .. } => layout_error(source),
+        _ => None,
+    }
+}
+
+fn insecure_basic(e: &PullError) -> bool {
+    matches!(
+        e.kind.registry_error(),
+        Some(RegistryError::InsecureBasic { .. })
+    )
+}
+
+fn certificate_problem(e: &PullError) -> bool {
+    matches!(e.kind.registry_error(), Some(RegistryError::Connect { .. }))
+}

@@ -1,0 +1,118 @@
+//! Blobs: each one GET + stream + hash + write, several at once.
+//!
+//! A blob goes straight from the socket through the verifying [`BlobWriter`] to a
+//! temporary file, so memory stays flat whatever the layer size. Blobs already
+//! present and whole are skipped, which makes re-pulling an up-to-date image move
+//! no blob bytes. The first failure cancels the other transfers; their writers are
+//! dropped and their temporary files removed.
+
+use std::sync::Arc;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::error::ImageError;
+use super::progress::Progress;
+use super::resolve::{BlobRef, pull_scope};
+use crate::layout::{Check, Layout};
+use crate::registry::{Fetch, Registry, RegistryError, redact::redact};
+
+/// One blob to fetch, and from where.
+pub struct BlobJob {
+    pub registry: Arc<Registry>,
+    pub repository: String,
+    /// The first reference that needs it, for error messages.
+    pub reference: String,
+    pub blob: BlobRef,
+}
+
+/// What the transfers amounted to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transfer {
+    pub fetched_blobs: usize,
+    pub fetched_bytes: u64,
+    pub reused_blobs: usize,
+    pub reused_bytes: u64,
+}
+
+enum Outcome {
+    Fetched(u64),
+    Reused(u64),
+}
+
+/// Downloads every job, at most `concurrency` at a time.
+pub async fn download_all(
+    layout: &Layout,
+    jobs: Vec<BlobJob>,
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> Result<Transfer, (String, ImageError)> {
+    let outcomes: Vec<Outcome> = stream::iter(jobs)
+        .map(|job| async move {
+            download_one(layout, &job, progress).await.map_err(|e| {
+                let err = ImageError::Blob {
+                    digest: job.blob.digest.clone(),
+                    source: Box::new(e),
+                };
+                (job.reference.clone(), err)
+            })
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut t = Transfer::default();
+    for o in outcomes {
+        match o {
+            Outcome::Fetched(n) => {
+                t.fetched_blobs += 1;
+                t.fetched_bytes += n;
+            }
+            Outcome::Reused(n) => {
+                t.reused_blobs += 1;
+                t.reused_bytes += n;
+            }
+        }
+    }
+    Ok(t)
+}
+
+async fn download_one(
+    layout: &Layout,
+    job: &BlobJob,
+    progress: &dyn Progress,
+) -> Result<Outcome, ImageError> {
+    let blob = &job.blob;
+    if layout.has_blob(&blob.digest, blob.size, Check::Size)? {
+        progress.blob_skipped(&blob.digest, blob.size);
+        return Ok(Outcome::Reused(blob.size));
+    }
+    let resp = job
+        .registry
+        .get(&Fetch {
+            operation: "fetching blob",
+            path: format!("v2/{}/blobs/{}", job.repository, blob.digest),
+            scope: pull_scope(&job.repository),
+            accept: None,
+            from_offset: None,
+        })
+        .await?;
+    let url = redact(resp.url());
+    let mut writer = layout.blob_writer(&blob.digest, Some(blob.size))?;
+    progress.blob_started(&blob.digest, blob.size);
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|source| RegistryError::Body {
+            url: url.clone(),
+            source,
+        })?;
+        // Buffered writes to the page cache: cheap enough to do on the runtime.
+        writer.write_chunk(&chunk)?;
+        progress.blob_advanced(&blob.digest, chunk.len() as u64);
+    }
+    let written = writer.written();
+    // Verification is done; fsync of a large file can block for a while.
+    tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .expect("commit task does not panic")?;
+    progress.blob_finished(&blob.digest);
+    Ok(Outcome::Fetched(written))
+}

@@ -1,0 +1,86 @@
+//! Why a pull failed, always tied to the image it was pulling.
+
+use crate::digest::Digest;
+use crate::error::ErrorClass;
+use crate::layout::LayoutError;
+use crate::registry::RegistryError;
+
+#[derive(Debug, thiserror::Error)]
+#[error("pulling {reference}")]
+pub struct PullError {
+    pub reference: String,
+    /// The registry host the image lives on (for hints).
+    pub registry: String,
+    #[source]
+    pub kind: ImageError,
+}
+
+impl PullError {
+    pub fn class(&self) -> ErrorClass {
+        self.kind.class()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
+    #[error("writing the layout")]
+    Layout(#[from] LayoutError),
+    #[error("no image for platform {wanted}; the image has: {}", if available.is_empty() { "no runnable platform".to_string() } else { available.join(", ") })]
+    NoMatchingPlatform {
+        wanted: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "the registry sent a manifest whose digest is {actual}, not the {expected} that was asked for"
+    )]
+    ManifestDigest { expected: Digest, actual: Digest },
+    #[error(
+        "the registry's Docker-Content-Digest header says {header}, but the manifest it sent hashes to {actual}"
+    )]
+    ContentDigestHeader { header: String, actual: Digest },
+    #[error("the registry sent an invalid manifest: {reason}")]
+    InvalidManifest { reason: String },
+    #[error(
+        "manifests of type {media_type} are not supported (regpull reads OCI and Docker schema 2 manifests and indexes)"
+    )]
+    Unsupported { media_type: String },
+    #[error("downloading blob {digest}")]
+    Blob {
+        digest: Digest,
+        #[source]
+        source: Box<ImageError>,
+    },
+}
+
+impl From<RegistryError> for ImageError {
+    fn from(e: RegistryError) -> Self {
+        ImageError::Registry(Box::new(e))
+    }
+}
+
+impl ImageError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ImageError::Registry(e) => e.class(),
+            ImageError::Layout(LayoutError::Verify { .. }) => ErrorClass::Verification,
+            ImageError::Layout(_) => ErrorClass::LocalIo,
+            ImageError::NoMatchingPlatform { .. } => ErrorClass::NotFound,
+            ImageError::ManifestDigest { .. }
+            | ImageError::ContentDigestHeader { .. }
+            | ImageError::InvalidManifest { .. } => ErrorClass::Verification,
+            ImageError::Unsupported { .. } => ErrorClass::Usage,
+            ImageError::Blob { source, .. } => source.class(),
+        }
+    }
+
+    /// The innermost registry error, if the failure came from the registry.
+    pub fn registry_error(&self) -> Option<&RegistryError> {
+        match self {
+            ImageError::Registry(e) => Some(e),
+            ImageError::Blob { source, .. } => source.registry_error(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The pull: the only module that knows both the registry and the layout.
+//!
+//! Order matters for crash safety: manifests are resolved first, then every blob
+//! is downloaded and verified, then manifests are written, and `index.json` is
+//! changed last. A pull stopped at any point leaves the layout as valid as before.
+
+mod convert;
+mod download;
+mod error;
+mod media;
+mod progress;
+mod resolve;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use oci_spec::image::{Descriptor, MediaType};
+
+pub use convert::REGISTRY_DIGEST_ANNOTATION;
+pub use download::Transfer;
+pub use error::{ImageError, PullError};
+pub use media::ACCEPT;
+pub use progress::{Progress, Silent};
+
+use crate::auth::Credential;
+use crate::digest::Digest;
+use crate::layout::Layout;
+use crate::platform::Platform;
+use crate::reference::ImageRef;
+use crate::registry::{ClientOptions, Registry};
+use download::{BlobJob, download_all};
+use resolve::{ResolveOptions, Resolved, resolve};
+
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// The platform to pick from a multi-platform image.
+    pub platform: Platform,
+    /// Keep every platform of an index instead of picking one.
+    pub all_platforms: bool,
+    /// Store Docker-typed manifests as the registry sent them, not as OCI.
+    pub preserve_digests: bool,
+    /// Blobs downloaded at once.
+    pub jobs: usize,
+    pub client: ClientOptions,
+}
+
+/// Where credentials for a registry host come from.
+pub trait Credentials: Send + Sync {
+    fn for_registry(&self, host: &str) -> Option<Credential>;
+}
+
+/// No credentials anywhere.
+pub struct Anonymous;
+
+impl Credentials for Anonymous {
+    fn for_registry(&self, _host: &str) -> Option<Credential> {
+        None
+    }
+}
+
+/// One image as recorded in the layout.
+#[derive(Debug, Clone)]
+pub struct PulledImage {
+    /// The ref name in `index.json` (the full normalized reference).
+    pub name: String,
+    /// Digest of what `index.json` points at.
+    pub digest: Digest,
+    /// Digest of the same document as the registry knows it.
+    pub registry_digest: Digest,
+    pub media_type: &'static str,
+    pub platforms: Vec<String>,
+    /// True when a Docker-typed document was stored as its OCI equivalent.
+    pub converted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PullReport {
+    pub images: Vec<PulledImage>,
+    pub transfer: Transfer,
+}
+
+/// Pulls every reference into `layout`, sharing connections and blob downloads.
+pub async fn pull(
+    layout: &Layout,
+    references: &[ImageRef],
+    credentials: &dyn Credentials,
+    opts: &PullOptions,
+    progress: &dyn Progress,
+) -> Result<PullReport, PullError> {
+    let fail = |r: &ImageRef, kind: ImageError| PullError {
+        reference: r.to_string(),
+        registry: r.api_host().to_string(),
+        kind,
+    };
+    let mut registries: HashMap<String, Arc<Registry>> = HashMap::new();
+    for r in references {
+        let host = r.api_host();
+        if !registries.contains_key(host) {
+            let reg = Registry::connect(host, credentials.for_registry(host), &opts.client)
+                .await
+                .map_err(|e| fail(r, e.into()))?;
+            registries.insert(host.to_string(), Arc::new(reg));
+        }
+    }
+    let resolve_opts = ResolveOptions {
+        platform: &opts.platform,
+        all_platforms: opts.all_platforms,
+        preserve_digests: opts.preserve_digests,
+    };
+    let resolving = references.iter().map(|r| {
+        let reg = registries[r.api_host()].clone();
+        let o = &resolve_opts;
+        async move { resolve(reg, r, o).await.map_err(|e| fail(r, e)) }
+    });
+    let resolved: Vec<Resolved> = futures_util::future::try_join_all(resolving).await?;
+
+    let mut seen = HashSet::new();
+    let mut jobs = Vec::new();
+    for r in &resolved {
+        for blob in &r.blobs {
+            if seen.insert(blob.digest.clone()) {
+                jobs.push(BlobJob {
+                    registry: r.registry.clone(),
+                    repository: r.repository.clone(),
+                    reference: r.reference.to_string(),
+                    blob: blob.clone(),
+                });
+            }
+        }
+    }
+    let transfer = download_all(layout, jobs, opts.jobs, progress)
+        .await
+        .map_err(|(reference, kind)| {
+            let r = resolved
+                .iter()
+                .find(|r| r.reference.to_string() == reference)
+                .expect("a resolved reference");
+            fail(&r.reference, kind)
+        })?;
+
+    let mut images = Vec::new();
+    for r in &resolved {
+        let image = record(layout, r).map_err(|e| fail(&r.reference, e))?;
+        images.push(image);
+    }
+    Ok(PullReport { images, transfer })
+}
+
+/// Writes the image's manifests (children first) and then its `index.json` entry.
+fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> {
+    for doc in r.children.iter().chain(std::iter::once(&r.top)) {
+        let written = layout.write_blob(&doc.bytes)?;
+        debug_assert_eq!(written, doc.digest);
+    }
+    let converted = r.top.digest != r.registry_digest;
+    let mut desc = Descriptor::new(
+        MediaType::from(r.top.media_type),
+        r.top.bytes.len() as u64,
+        oci_spec::image::Digest::try_from(r.top.digest.to_string().as_str())
+            .expect("a valid digest"),
+    );
+    if let Some(p) = r
+        .top_platform
+        .as_ref()
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+    {
+        desc.set_platform(Some(p));
+    }
+    if converted {
+        desc.set_annotations(Some(HashMap::from([(
+            REGISTRY_DIGEST_ANNOTATION.to_string(),
+            r.registry_digest.to_string(),
+        )])));
+    }
+    let name = r.reference.normalized();
+    layout.add_image(&name, &desc)?;
+    Ok(PulledImage {
+        name,
+        digest: r.top.digest.clone(),
+        registry_digest: r.registry_digest.clone(),
+        media_type: r.top.media_type,
+        platforms: r.platforms.clone(),
+        converted,
+    })
+}

@@ -1,0 +1,309 @@
+//! From a reference to the exact documents and blobs to store.
+//!
+//! A tag may name a single manifest or an index (multi-platform). For an index we
+//! pick the entry for the wanted platform with containerd's ranking (attestation
+//! entries never qualify), or keep every entry with `--all-platforms`. Every
+//! document fetched is checked against the digest it was asked by (or the
+//! registry's `Docker-Content-Digest`) before anything is decided from it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::convert::{index_to_oci, manifest_to_oci};
+use super::error::ImageError;
+use super::media::{self, ACCEPT, Kind, MAX_MANIFEST_BYTES};
+use crate::digest::{Digest, Verifier};
+use crate::platform::{MatchComparer, Platform, rank};
+use crate::reference::{ImageRef, Target};
+use crate::registry::{Fetch, Registry, read_capped};
+
+/// The annotation buildkit puts on attestation entries of an index.
+const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
+
+/// A document fetched from the registry and checked against its digest.
+struct Fetched {
+    bytes: Vec<u8>,
+    /// The digest the registry knows it by.
+    digest: Digest,
+    kind: Kind,
+    json: Value,
+}
+
+/// A manifest or index as it will be written into the layout.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub bytes: Vec<u8>,
+    pub digest: Digest,
+    pub media_type: &'static str,
+}
+
+/// A config or layer to download.
+#[derive(Debug, Clone)]
+pub struct BlobRef {
+    pub digest: Digest,
+    pub size: u64,
+}
+
+/// Everything one reference needs in the layout.
+pub struct Resolved {
+    pub reference: ImageRef,
+    pub registry: Arc<Registry>,
+    pub repository: String,
+    /// Digest of the top document as the registry names it.
+    pub registry_digest: Digest,
+    /// What `index.json` will point at.
+    pub top: StoredDoc,
+    /// Child manifests to write before `top` (empty for a single manifest).
+    pub children: Vec<StoredDoc>,
+    pub blobs: Vec<BlobRef>,
+    /// The platforms stored, as `os/arch[/variant]`.
+    pub platforms: Vec<String>,
+    /// The index entry's platform object, when one entry of an index was chosen.
+    pub top_platform: Option<Value>,
+}
+
+pub struct ResolveOptions<'a> {
+    pub platform: &'a Platform,
+    pub all_platforms: bool,
+    pub preserve_digests: bool,
+}
+
+pub fn pull_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull")
+}
+
+pub async fn resolve(
+    registry: Arc<Registry>,
+    reference: &ImageRef,
+    opts: &ResolveOptions<'_>,
+) -> Result<Resolved, ImageError> {
+    let repository = reference.repository().to_string();
+    let top = fetch(&registry, &repository, reference.target()).await?;
+    let mut r = Resolved {
+        reference: reference.clone(),
+        registry: registry.clone(),
+        repository: repository.clone(),
+        registry_digest: top.digest.clone(),
+        top: StoredDoc {
+            bytes: Vec::new(),
+            digest: top.digest.clone(),
+            media_type: top.kind.media_type(),
+        },
+        children: Vec::new(),
+        blobs: Vec::new(),
+        platforms: Vec::new(),
+        top_platform: None,
+    };
+    if !top.kind.is_index() {
+        r.top = image_manifest(&top, opts.preserve_digests, &mut r.blobs)?;
+        return Ok(r);
+    }
+    media::check_index(&top.json)?;
+    let entries = top.json["manifests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if opts.all_platforms {
+        let mut replaced = HashMap::new();
+        for entry in &entries {
+            let child = fetch_child(&registry, &repository, entry).await?;
+            let stored = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
+            if stored.digest != child.digest {
+                replaced.insert(
+                    child.digest.clone(),
+                    (stored.digest.clone(), stored.bytes.len() as u64),
+                );
+            }
+            if let Some(p) = platform_of(entry).filter(|_| !is_attestation(entry)) {
+                r.platforms.push(p.to_string());
+            }
+            r.children.push(stored);
+        }
+        r.top = if opts.preserve_digests || (!top.kind.is_docker() && replaced.is_empty()) {
+            stored_as_is(&top)
+        } else {
+            let bytes = index_to_oci(&top.json, &replaced);
+            StoredDoc {
+                digest: Digest::sha256_of(&bytes),
+                bytes,
+                media_type: media::OCI_INDEX,
+            }
+        };
+        return Ok(r);
+    }
+    let runnable: Vec<&Value> = entries.iter().filter(|e| !is_attestation(e)).collect();
+    let platforms: Vec<Option<Platform>> = runnable.iter().map(|e| platform_of(e)).collect();
+    let ranked = rank(&platforms, &MatchComparer::only(opts.platform));
+    let Some(&best) = ranked.first() else {
+        let mut available: Vec<String> = platforms
+            .iter()
+            .flatten()
+            .filter(|p| !p.is_unknown())
+            .map(Platform::format_all)
+            .collect();
+        available.dedup();
+        return Err(ImageError::NoMatchingPlatform {
+            wanted: opts.platform.format_all(),
+            available,
+        });
+    };
+    let entry = runnable[best];
+    let child = fetch_child(&registry, &repository, entry).await?;
+    r.top = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
+    r.registry_digest = child.digest.clone();
+    r.platforms = platforms[best].iter().map(Platform::to_string).collect();
+    r.top_platform = entry.get("platform").cloned();
+    Ok(r)
+}
+
+/// Checks an image manifest, queues its blobs, and returns it as it will be stored.
+fn image_manifest(
+    doc: &Fetched,
+    preserve: bool,
+    blobs: &mut Vec<BlobRef>,
+) -> Result<StoredDoc, ImageError> {
+    let m = media::check_manifest(&doc.json)?;
+    for d in std::iter::once(m.config()).chain(m.layers().iter()) {
+        blobs.push(BlobRef {
+            digest: Digest::parse(d.digest().as_ref()).expect("checked by check_manifest"),
+            size: d.size(),
+        });
+    }
+    if preserve || !doc.kind.is_docker() {
+        return Ok(stored_as_is(doc));
+    }
+    let bytes = manifest_to_oci(&doc.json);
+    Ok(StoredDoc {
+        digest: Digest::sha256_of(&bytes),
+        bytes,
+        media_type: media::OCI_MANIFEST,
+    })
+}
+
+fn stored_as_is(doc: &Fetched) -> StoredDoc {
+    StoredDoc {
+        bytes: doc.bytes.clone(),
+        digest: Digest::sha256_of(&doc.bytes),
+        media_type: doc.kind.media_type(),
+    }
+}
+
+fn is_attestation(entry: &Value) -> bool {
+    entry["annotations"][REFERENCE_TYPE_ANNOTATION].as_str() == Some("attestation-manifest")
+}
+
+fn platform_of(entry: &Value) -> Option<Platform> {
+    let p = entry.get("platform")?;
+    let s = |k: &str| {
+        p.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some(Platform {
+        os: s("os"),
+        architecture: s("architecture"),
+        variant: s("variant"),
+        os_version: s("os.version"),
+        os_features: p
+            .get("os.features")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// Fetches the manifest an index entry points at; nested indexes are refused.
+async fn fetch_child(
+    registry: &Registry,
+    repository: &str,
+    entry: &Value,
+) -> Result<Fetched, ImageError> {
+    let digest = entry["digest"]
+        .as_str()
+        .and_then(|d| Digest::parse(d).ok())
+        .ok_or_else(|| ImageError::InvalidManifest {
+            reason: "an index entry has no valid digest".into(),
+        })?;
+    let child = fetch(registry, repository, Target::Digest(&digest)).await?;
+    if child.kind.is_index() {
+        return Err(ImageError::Unsupported {
+            media_type: format!("{} nested inside an index", child.kind.media_type()),
+        });
+    }
+    Ok(child)
+}
+
+async fn fetch(
+    registry: &Registry,
+    repository: &str,
+    target: Target<'_>,
+) -> Result<Fetched, ImageError> {
+    let reference = match target {
+        Target::Tag(t) => t.to_string(),
+        Target::Digest(d) => d.to_string(),
+    };
+    let resp = registry
+        .get(&Fetch {
+            operation: "fetching manifest",
+            path: format!("v2/{repository}/manifests/{reference}"),
+            scope: pull_scope(repository),
+            accept: Some(ACCEPT),
+            from_offset: None,
+        })
+        .await?;
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type");
+    let content_digest = header("docker-content-digest");
+    let bytes = read_capped(resp, MAX_MANIFEST_BYTES, "manifest").await?;
+    let digest = match target {
+        Target::Digest(expected) => {
+            let actual = hash_like(expected, &bytes);
+            if &actual != expected {
+                return Err(ImageError::ManifestDigest {
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+            actual
+        }
+        Target::Tag(_) => match content_digest.as_deref().map(Digest::parse) {
+            Some(Ok(claimed)) => {
+                let actual = hash_like(&claimed, &bytes);
+                if actual != claimed {
+                    return Err(ImageError::ContentDigestHeader {
+                        header: claimed.to_string(),
+                        actual,
+                    });
+                }
+                actual
+            }
+            _ => Digest::sha256_of(&bytes),
+        },
+    };
+    let (kind, json) = media::classify(&bytes, content_type.as_deref())?;
+    Ok(Fetched {
+        bytes,
+        digest,
+        kind,
+        json,
+    })
+}
+
+fn hash_like(d: &Digest, bytes: &[u8]) -> Digest {
+    let mut v = Verifier::hasher(d.algorithm());
+    v.update(bytes);
+    v.finish()
+}

@@ -1,0 +1,327 @@
+//! One registry: its base URL, its HTTP client, and how it wants to be authenticated.
+//!
+//! The first request is `GET /v2/`; its answer (200, or 401 with a challenge) tells
+//! us whether to send nothing, Basic credentials (ECR answers this way), or a
+//! Bearer token from the realm the challenge names. Tokens are cached per scope
+//! and refreshed before they expire; a 401 later in the pull (a token that expired
+//! early, or a registry that switched realms) re-reads the challenge and retries
+//! once. Credentials go only to this registry's origin and to the realm its own
+//! challenge named.
+
+use std::collections::HashMap;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RANGE, WWW_AUTHENTICATE};
+use reqwest::{Client, Response, StatusCode, Url};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::body::read_error_body;
+use super::redact::redact;
+use super::token::{self, Token, TokenRequest};
+use super::transport::{self, ClientOptions, is_loopback_host};
+use super::{RegistryError, api_error, challenge, realm};
+use crate::auth::Credential;
+use crate::secret::Secret;
+
+/// How the registry said it wants to be authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `/v2/` answered without a challenge.
+    Anonymous,
+    Basic,
+    Bearer {
+        realm: Url,
+        service: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+struct AuthState {
+    scheme: AuthScheme,
+    tokens: HashMap<String, Token>,
+}
+
+/// What to fetch: a path under the registry, the scope it needs, optional headers.
+#[derive(Debug, Clone)]
+pub struct Fetch<'a> {
+    pub operation: &'a str,
+    pub path: String,
+    pub scope: String,
+    pub accept: Option<&'a str>,
+    /// `Range: bytes=N-`, to resume a blob.
+    pub from_offset: Option<u64>,
+}
+
+pub struct Registry {
+    host: String,
+    base: Url,
+    http: Client,
+    credential: Option<Credential>,
+    state: Mutex<AuthState>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// Connects to `host` (`name[:port]`) and learns how it authenticates. HTTPS
+    /// unless `plain_http`; a loopback registry that does not speak TLS is retried
+    /// over HTTP, as docker does.
+    pub async fn connect(
+        host: &str,
+        credential: Option<Credential>,
+        opts: &ClientOptions,
+    ) -> Result<Self, RegistryError> {
+        let http = transport::build(host, opts)?;
+        let scheme = if opts.plain_http { "http" } else { "https" };
+        let mut registry = Registry::new(host, scheme, http.clone(), credential.clone())?;
+        match registry.ping().await {
+            Err(RegistryError::Connect { .. }) if scheme == "https" && is_loopback_host(host) => {
+                registry = Registry::new(host, "http", http, credential)?;
+                registry.ping().await?;
+            }
+            other => other?,
+        }
+        Ok(registry)
+    }
+
+    fn new(
+        host: &str,
+        scheme: &str,
+        http: Client,
+        credential: Option<Credential>,
+    ) -> Result<Self, RegistryError> {
+        let base = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| RegistryError::Tls {
+            registry: host.to_string(),
+            reason: format!("not a usable host name: {e}"),
+        })?;
+        Ok(Registry {
+            host: host.to_string(),
+            base,
+            http,
+            credential,
+            state: Mutex::new(AuthState {
+                scheme: AuthScheme::Anonymous,
+                tokens: HashMap::new(),
+            }),
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The scheme learned from the registry's challenge.
+    pub async fn auth_scheme(&self) -> AuthScheme {
+        self.state.lock().await.scheme.clone()
+    }
+
+    async fn ping(&self) -> Result<(), RegistryError> {
+        let url = self.base.join("v2/").expect("static path");
+        let resp =
+            self.http
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|source| RegistryError::Connect {
+                    url: redact(&url),
+                    source,
+                })?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::UNAUTHORIZED => {
+                let scheme = self.scheme_from(resp.headers()).await?;
+                self.state.lock().await.scheme = scheme;
+                Ok(())
+            }
+            _ => Err(status_error("registry check (GET /v2/)", resp).await),
+        }
+    }
+
+    /// Sends a GET, authenticating as the registry asked; a 401 triggers one
+    /// re-authentication and retry.
+    pub async fn get(&self, fetch: &Fetch<'_>) -> Result<Response, RegistryError> {
+        let url = self
+            .base
+            .join(fetch.path.trim_start_matches('/'))
+            .map_err(|e| RegistryError::Tls {
+                registry: self.host.clone(),
+                reason: format!("bad path {:?}: {e}", fetch.path),
+            })?;
+        for attempt in 0..2 {
+            let auth = self.authorization(&fetch.scope, attempt > 0).await?;
+            let mut req = self.http.get(url.clone());
+            if let Some(a) = fetch.accept {
+                req = req.header(ACCEPT, a);
+            }
+            if let Some(n) = fetch.from_offset.filter(|n| *n > 0) {
+                req = req.header(RANGE, format!("bytes={n}-"));
+            }
+            if let Some(a) = &auth {
+                req = req.header(AUTHORIZATION, a.expose());
+            }
+            let resp = req.send().await.map_err(|source| RegistryError::Connect {
+                url: redact(&url),
+                source,
+            })?;
+            if resp.status() != StatusCode::UNAUTHORIZED {
+                return if resp.status().is_success() {
+                    Ok(resp)
+                } else {
+                    Err(status_error(fetch.operation, resp).await)
+                };
+            }
+            if attempt == 0 {
+                let scheme = self.scheme_from(resp.headers()).await?;
+                let mut state = self.state.lock().await;
+                state.scheme = scheme;
+                state.tokens.remove(&fetch.scope);
+                continue;
+            }
+            let (errors, _) = api_error::parse(&read_error_body(resp).await);
+            return Err(RegistryError::Unauthorized {
+                registry: self.host.clone(),
+                errors,
+            });
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// The Authorization header for `scope`, fetching a token when needed.
+    async fn authorization(
+        &self,
+        scope: &str,
+        force: bool,
+    ) -> Result<Option<Secret>, RegistryError> {
+        let mut state = self.state.lock().await;
+        match state.scheme.clone() {
+            AuthScheme::Anonymous => Ok(None),
+            AuthScheme::Basic => {
+                if self.base.scheme() == "http"
+                    && !is_loopback_host(&self.host)
+                    && self.credential.is_some()
+                {
+                    return Err(RegistryError::InsecureBasic {
+                        registry: self.host.clone(),
+                    });
+                }
+                Ok(self.credential.as_ref().and_then(Credential::basic_header))
+            }
+            AuthScheme::Bearer { realm, service } => {
+                let now = Instant::now();
+                if !force && let Some(t) = state.tokens.get(scope).filter(|t| t.is_fresh(now)) {
+                    return Ok(Some(bearer(&t.value)));
+                }
+                let token = self.fetch_token(&realm, service.as_deref(), scope).await?;
+                let header = bearer(&token.value);
+                state.tokens.insert(scope.to_string(), token);
+                Ok(Some(header))
+            }
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        realm: &Url,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<Token, RegistryError> {
+        let refused = |reason: String| RegistryError::RealmRefused {
+            registry: self.host.clone(),
+            realm: redact(realm),
+            reason,
+        };
+        realm::check(&self.base, realm).await.map_err(refused)?;
+        let realm_host = realm.host_str().unwrap_or_default();
+        if realm.scheme() == "http" && self.credential.is_some() && !is_loopback_host(realm_host) {
+            return Err(refused(
+                "it is plain HTTP and would carry your credentials in the clear".into(),
+            ));
+        }
+        let req = TokenRequest {
+            realm,
+            service,
+            scope,
+            credential: self.credential.as_ref(),
+        };
+        token::fetch(&self.http, &req).await
+    }
+
+    /// Reads the challenge of a 401 into the scheme to use from now on.
+    async fn scheme_from(&self, headers: &HeaderMap) -> Result<AuthScheme, RegistryError> {
+        let header = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let bad = |source| RegistryError::BadChallenge {
+            registry: self.host.clone(),
+            header: header.clone(),
+            source,
+        };
+        if header.trim().is_empty() {
+            return Err(bad(None));
+        }
+        let parsed = challenge::parse(&header);
+        let bearer = parsed
+            .challenges
+            .iter()
+            .find(|c| c.scheme == "bearer" && c.param("realm").is_some());
+        if let Some(c) = bearer {
+            let realm = c.param("realm").expect("checked");
+            let realm = Url::parse(realm).map_err(|_| bad(parsed.error.clone()))?;
+            return Ok(AuthScheme::Bearer {
+                realm,
+                service: c
+                    .param("service")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            });
+        }
+        if parsed.challenges.iter().any(|c| c.scheme == "basic") {
+            return Ok(AuthScheme::Basic);
+        }
+        match (parsed.error, parsed.challenges.first()) {
+            (Some(e), _) => Err(bad(Some(e))),
+            (None, Some(c)) => Err(RegistryError::UnsupportedScheme {
+                registry: self.host.clone(),
+                scheme: c.scheme.clone(),
+            }),
+            (None, None) => Err(bad(None)),
+        }
+    }
+}
+
+fn bearer(token: &Secret) -> Secret {
+    Secret::new(format!("Bearer {}", token.expose()))
+}
+
+/// A non-success answer as an error carrying the registry's own words.
+pub(crate) async fn status_error(operation: &str, resp: Response) -> RegistryError {
+    let status = resp.status().as_u16();
+    let url = redact(resp.url());
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (errors, text) = api_error::parse(&read_error_body(resp).await);
+    RegistryError::Status {
+        operation: operation.to_string(),
+        url,
+        status,
+        errors,
+        text,
+        retry_after,
+    }
+}

@@ -1,0 +1,154 @@
+//! What can go wrong talking to a registry. Messages name the registry, the
+//! operation and what the server said; URLs are redacted.
+
+use super::api_error::{self, ApiError};
+use super::challenge::ChallengeError;
+use crate::error::ErrorClass;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot reach {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{operation} at {url} failed: {}", describe_status(*status, errors, text))]
+    Status {
+        operation: String,
+        url: String,
+        status: u16,
+        errors: Vec<ApiError>,
+        text: Option<String>,
+        retry_after: Option<String>,
+    },
+    #[error("the connection to {url} broke while reading the response")]
+    Body {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("token request to {realm} was refused ({status}){}", detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    TokenRefused {
+        realm: String,
+        status: u16,
+        detail: Option<String>,
+    },
+    #[error("token server {realm} sent an unusable answer: {reason}")]
+    BadToken { realm: String, reason: String },
+    #[error("registry {registry} sent an unusable WWW-Authenticate header {header:?}")]
+    BadChallenge {
+        registry: String,
+        header: String,
+        #[source]
+        source: Option<ChallengeError>,
+    },
+    #[error(
+        "registry {registry} asks for authentication with {scheme:?}, which regpull does not speak (it speaks Basic and Bearer)"
+    )]
+    UnsupportedScheme { registry: String, scheme: String },
+    #[error("refusing token realm {realm} named by {registry}: {reason}")]
+    RealmRefused {
+        registry: String,
+        realm: String,
+        reason: String,
+    },
+    #[error("refusing to send a password to {registry} over plain HTTP")]
+    InsecureBasic { registry: String },
+    #[error("{what} from {url} is larger than the {limit} bytes regpull accepts")]
+    TooLarge {
+        what: String,
+        url: String,
+        limit: u64,
+    },
+    #[error(
+        "registry {registry} still answers 401 after authenticating{}",
+        describe_errors(errors)
+    )]
+    Unauthorized {
+        registry: String,
+        errors: Vec<ApiError>,
+    },
+    #[error("cannot set up TLS for {registry}: {reason}")]
+    Tls { registry: String, reason: String },
+}
+
+fn describe_errors(errors: &[ApiError]) -> String {
+    if errors.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", api_error::describe(errors))
+    }
+}
+
+fn describe_status(status: u16, errors: &[ApiError], text: &Option<String>) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut s = format!("{status} {reason}").trim_end().to_string();
+    if !errors.is_empty() {
+        s.push_str(&format!(" ({})", api_error::describe(errors)));
+    } else if let Some(t) = text {
+        s.push_str(&format!(" ({t})"));
+    }
+    s
+}
+
+impl RegistryError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            RegistryError::Connect { source, .. } if is_certificate_error(source) => {
+                ErrorClass::Usage
+            }
+            RegistryError::Connect { .. } | RegistryError::Body { .. } => ErrorClass::Network,
+            RegistryError::Status { status, errors, .. } => status_class(*status, errors),
+            RegistryError::TokenRefused { status: 429, .. } => ErrorClass::RateLimited,
+            RegistryError::TokenRefused { status, .. } if *status >= 500 => ErrorClass::Network,
+            RegistryError::TokenRefused { .. }
+            | RegistryError::Unauthorized { .. }
+            | RegistryError::InsecureBasic { .. }
+            | RegistryError::RealmRefused { .. }
+            | RegistryError::UnsupportedScheme { .. }
+            | RegistryError::BadChallenge { .. }
+            | RegistryError::BadToken { .. } => ErrorClass::Auth,
+            RegistryError::TooLarge { .. } => ErrorClass::Verification,
+            RegistryError::Tls { .. } => ErrorClass::Usage,
+        }
+    }
+
+    /// The distribution error codes the registry sent, if any.
+    pub fn codes(&self) -> Vec<&str> {
+        match self {
+            RegistryError::Status { errors, .. } | RegistryError::Unauthorized { errors, .. } => {
+                errors.iter().map(|e| e.code.as_str()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn status_class(status: u16, errors: &[ApiError]) -> ErrorClass {
+    let has = |code: &str| errors.iter().any(|e| e.code == code);
+    match status {
+        _ if has("TOOMANYREQUESTS") => ErrorClass::RateLimited,
+        401 | 403 => ErrorClass::Auth,
+        404 => ErrorClass::NotFound,
+        429 => ErrorClass::RateLimited,
+        408 | 500..=599 => ErrorClass::Network,
+        _ => ErrorClass::Usage,
+    }
+}
+
+/// TLS verification failures are not worth retrying: they need a CA or a flag.
+fn is_certificate_error(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        let text = s.to_string().to_lowercase();
+        if text.contains("certificate") || text.contains("unknownissuer") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}

@@ -1,0 +1,182 @@
+//! The HTTP client for one registry host: TLS roots, timeouts, redirects, proxy.
+//!
+//! Trust: the system roots (rustls-native-certs, which honours `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR` as OpenSSL and curl do), plus `--ca-cert` files, plus docker's
+//! per-registry convention `/etc/docker/certs.d/HOST[:PORT]/*.crt`. Proxies come
+//! from `HTTPS_PROXY` / `NO_PROXY` (reqwest reads them). Redirects are followed a
+//! bounded number of times, http(s) only; reqwest drops `Authorization` whenever a
+//! redirect leaves the original host, which is what S3 and GCS require.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::{Certificate, Client, redirect};
+
+use super::RegistryError;
+
+/// Redirect hops followed before giving up (registries use one, to object storage).
+pub const MAX_REDIRECTS: usize = 5;
+
+/// How to connect: everything here comes from flags or defaults, never the environment.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub user_agent: String,
+    /// Extra CA bundles (PEM) to trust for every registry.
+    pub ca_certs: Vec<PathBuf>,
+    /// Docker's per-registry CA directory, normally `/etc/docker/certs.d`.
+    pub certs_d: Option<PathBuf>,
+    /// Skip TLS verification entirely (`--insecure`).
+    pub insecure: bool,
+    /// Speak plain HTTP to the registry (`--plain-http`).
+    pub plain_http: bool,
+    /// Abandon a connection that sends nothing for this long.
+    pub read_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            user_agent: format!("regpull/{}", env!("CARGO_PKG_VERSION")),
+            ca_certs: Vec::new(),
+            certs_d: None,
+            insecure: false,
+            plain_http: false,
+            read_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Builds the client for `host` (`name[:port]`).
+pub fn build(host: &str, opts: &ClientOptions) -> Result<Client, RegistryError> {
+    let tls_err = |reason: String| RegistryError::Tls {
+        registry: host.to_string(),
+        reason,
+    };
+    let mut builder = Client::builder()
+        .user_agent(opts.user_agent.clone())
+        .read_timeout(opts.read_timeout)
+        .connect_timeout(opts.connect_timeout)
+        .redirect(redirect_policy())
+        .danger_accept_invalid_certs(opts.insecure);
+    for path in ca_files(host, opts).map_err(tls_err)? {
+        let pem = fs::read(&path)
+            .map_err(|e| tls_err(format!("cannot read CA file {}: {e}", path.display())))?;
+        let certs = Certificate::from_pem_bundle(&pem).map_err(|e| {
+            tls_err(format!(
+                "{} is not a PEM certificate bundle: {e}",
+                path.display()
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(tls_err(format!(
+                "{} holds no PEM certificate",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| tls_err(e.to_string()))
+}
+
+/// `--ca-cert` files, then `certs.d/HOST/*.crt` (docker treats each as a CA).
+fn ca_files(host: &str, opts: &ClientOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = opts.ca_certs.clone();
+    if let Some(dir) = opts.certs_d.as_ref().map(|d| d.join(host)) {
+        match fs::read_dir(&dir) {
+            Ok(entries) => {
+                let mut found: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "crt"))
+                    .collect();
+                found.sort();
+                files.extend(found);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+        }
+    }
+    Ok(files)
+}
+
+fn redirect_policy() -> redirect::Policy {
+    redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else if !matches!(attempt.url().scheme(), "http" | "https") {
+            attempt.error("redirect to a scheme other than http(s)")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Is `host` (`name[:port]`, maybe `[v6]:port`) this machine? Docker treats such
+/// registries as insecure by default, and so may Basic credentials travel to them
+/// over plain HTTP.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((n, port)) if port.chars().all(|c| c.is_ascii_digit()) => n,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost:5000",
+            "127.0.0.1",
+            "127.1.2.3:443",
+            "[::1]:5000",
+            "localhost",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "example.com",
+            "10.0.0.1:5000",
+            "[2001:db8::1]:5000",
+            "localhost.evil.com",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("ca.pem");
+        fs::write(&bad, "not a certificate").unwrap();
+        let opts = ClientOptions {
+            ca_certs: vec![bad.clone()],
+            ..Default::default()
+        };
+        let err = build("r.example", &opts).unwrap_err().to_string();
+        assert!(err.contains(&bad.display().to_string()), "{err}");
+        let missing = ClientOptions {
+            ca_certs: vec![dir.path().join("nope.pem")],
+            ..Default::default()
+        };
+        assert!(
+            build("r.example", &missing)
+                .unwrap_err()
+                .to_string()
+                .contains("nope.pem")
+        );
+    }
+}
