@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn list_entries_point_at_rewritten_children() {
         let list: Value = serde_json::from_str(include_str!(
-            "../../tests/data/manifests/containers-image__v2list.manifest.json"
+            "../../tests/data/manifests/containers-image__schema2list.json"
         ))
         .unwrap();
         let first = Digest::parse(list["manifests"][0]["digest"].as_str().unwrap()).unwrap();
