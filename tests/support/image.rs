@@ -114,3 +114,89 @@ pub fn store(layout: &regpull::Layout, name: &str, img: &TestImage) {
         serde_json::from_value(img.manifest.descriptor()).unwrap();
     layout.add_image(name, &desc).unwrap();
 }
+
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+pub const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// The same image with Docker schema 2 media types (as older registries serve them).
+pub fn docker_image(os: &str, arch: &str, layers: &[&[(&str, &[u8])]]) -> TestImage {
+    let oci = image(os, arch, layers);
+    let config = Blob::new(DOCKER_CONFIG, oci.config.bytes.clone());
+    let layers: Vec<Blob> = oci
+        .layers
+        .iter()
+        .map(|l| Blob::new(DOCKER_LAYER, l.bytes.clone()))
+        .collect();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST,
+        "config": config.descriptor(),
+        "layers": layers.iter().map(Blob::descriptor).collect::<Vec<_>>(),
+    });
+    TestImage {
+        manifest: Blob::new(
+            DOCKER_MANIFEST,
+            serde_json::to_vec_pretty(&manifest).unwrap(),
+        ),
+        config,
+        layers,
+    }
+}
+
+/// A multi-platform image: its index and every image it lists.
+#[derive(Clone, Debug)]
+pub struct TestIndex {
+    pub index: Blob,
+    /// (platform as os/arch[/variant], image), in index order.
+    pub images: Vec<(String, TestImage)>,
+}
+
+/// linux/amd64, linux/arm64/v8 and linux/arm/v7, each with a file naming its
+/// platform; the OCI form adds a buildkit-style attestation entry (unknown/unknown).
+pub fn multi_platform(docker: bool) -> TestIndex {
+    let platforms = [("amd64", ""), ("arm64", "v8"), ("arm", "v7")];
+    let mut images = Vec::new();
+    let mut entries = Vec::new();
+    for (arch, variant) in platforms {
+        let name = if variant.is_empty() {
+            format!("linux/{arch}")
+        } else {
+            format!("linux/{arch}/{variant}")
+        };
+        let contents = format!("built for {name}\n");
+        let files: &[(&str, &[u8])] = &[("platform.txt", contents.as_bytes())];
+        let img = if docker {
+            docker_image("linux", arch, &[files])
+        } else {
+            image("linux", arch, &[files])
+        };
+        let mut platform = json!({"os": "linux", "architecture": arch});
+        if !variant.is_empty() {
+            platform["variant"] = json!(variant);
+        }
+        let mut entry = img.manifest.descriptor();
+        entry["platform"] = platform;
+        entries.push(entry);
+        images.push((name, img));
+    }
+    if !docker {
+        let att = image("unknown", "unknown", &[&[("provenance.json", b"{}")]]);
+        let mut entry = att.manifest.descriptor();
+        entry["platform"] = json!({"os": "unknown", "architecture": "unknown"});
+        entry["annotations"] = json!({
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": images[0].1.manifest.digest.to_string(),
+        });
+        entries.push(entry);
+        images.push(("unknown/unknown".to_string(), att));
+    }
+    let media_type = if docker { DOCKER_LIST } else { OCI_INDEX };
+    let index = json!({"schemaVersion": 2, "mediaType": media_type, "manifests": entries});
+    TestIndex {
+        index: Blob::new(media_type, serde_json::to_vec_pretty(&index).unwrap()),
+        images,
+    }
+}

@@ -1,7 +1,11 @@
 //! The test kit: real-tool checks and a builder for small, real images.
 #![allow(dead_code)]
 
+pub mod certs;
+pub mod distribution;
 pub mod image;
+pub mod push;
+pub mod token_server;
 
 use std::process::Command;
 
@@ -33,4 +37,44 @@ pub fn run_ok(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// The regpull binary's output for `args`, with `stdin` fed to it.
+pub fn regpull(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regpull"));
+    cmd.args(args)
+        .env_remove("REGPULL_USERNAME")
+        .env_remove("REGPULL_PASSWORD")
+        .env_remove("DOCKER_DEFAULT_PLATFORM")
+        .env_remove("REGPULL_OUTPUT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("regpull runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Blob GETs (not HEADs) the Distribution registry logged, so far.
+pub fn blob_gets(log: &str) -> usize {
+    log.lines()
+        .filter(|l| {
+            l.contains("http.request.method=GET")
+                && l.contains("/blobs/sha256:")
+                && l.contains("response.status=200")
+        })
+        .count()
 }
