@@ -20,6 +20,10 @@ pub fn for_pull(e: &PullError) -> Option<String> {
              --username '$oauthtoken' --password-stdin < key.txt"
                 .into(),
         ),
+        (ErrorClass::Auth, _) if unusable_challenge(e) => Some(format!(
+            "{host} (or a proxy in front of it) answered with an authentication challenge regpull cannot use; \
+             `curl -si https://{host}/v2/` shows it"
+        )),
         (ErrorClass::Auth, _) if insecure_basic(e) => Some(
             "use HTTPS for this registry; plain HTTP may carry passwords only to this machine".into(),
         ),
@@ -72,6 +76,18 @@ fn insecure_basic(e: &PullError) -> bool {
     matches!(
         e.kind.registry_error(),
         Some(RegistryError::InsecureBasic { .. })
+    )
+}
+
+fn unusable_challenge(e: &PullError) -> bool {
+    matches!(
+        e.kind.registry_error(),
+        Some(
+            RegistryError::BadChallenge { .. }
+                | RegistryError::UnsupportedScheme { .. }
+                | RegistryError::RealmRefused { .. }
+                | RegistryError::BadToken { .. }
+        )
     )
 }
 

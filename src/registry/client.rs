@@ -81,9 +81,21 @@ impl Registry {
         let scheme = if opts.plain_http { "http" } else { "https" };
         let mut registry = Registry::new(host, scheme, http.clone(), credential.clone())?;
         match registry.ping().await {
-            Err(RegistryError::Connect { .. }) if scheme == "https" && is_loopback_host(host) => {
-                registry = Registry::new(host, "http", http, credential)?;
-                registry.ping().await?;
+            Err(tls_error @ RegistryError::Connect { .. })
+                if scheme == "https" && is_loopback_host(host) =>
+            {
+                let plain = Registry::new(host, "http", http, credential)?;
+                match plain.ping().await {
+                    Ok(()) => registry = plain,
+                    // No answer, or Go's "HTTP request to an HTTPS server": the
+                    // server speaks TLS, and the TLS error explains the problem.
+                    Err(
+                        RegistryError::Connect { .. } | RegistryError::Status { status: 400, .. },
+                    ) => {
+                        return Err(tls_error);
+                    }
+                    Err(other) => return Err(other),
+                }
             }
             other => other?,
         }
@@ -296,6 +308,7 @@ impl Registry {
             (None, Some(c)) => Err(RegistryError::UnsupportedScheme {
                 registry: self.host.clone(),
                 scheme: c.scheme.clone(),
+                header: header.clone(),
             }),
             (None, None) => Err(bad(None)),
         }

@@ -44,9 +44,13 @@ pub enum RegistryError {
         source: Option<ChallengeError>,
     },
     #[error(
-        "registry {registry} asks for authentication with {scheme:?}, which regpull does not speak (it speaks Basic and Bearer)"
+        "registry {registry} asks for authentication with {scheme:?} (WWW-Authenticate: {header:?}); regpull speaks Basic and Bearer"
     )]
-    UnsupportedScheme { registry: String, scheme: String },
+    UnsupportedScheme {
+        registry: String,
+        scheme: String,
+        header: String,
+    },
     #[error("refusing token realm {realm} named by {registry}: {reason}")]
     RealmRefused {
         registry: String,

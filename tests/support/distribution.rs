@@ -108,7 +108,7 @@ fn wait_for_listen(child: &mut Child, log_path: &std::path::Path) -> String {
         if let Some(addr) = log
             .lines()
             .find_map(|l| l.split("listening on ").nth(1))
-            .and_then(|rest| rest.split('"').next())
+            .and_then(|rest| rest.split(['"', ',']).next())
         {
             return addr.trim().to_string();
         }

@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod distribution;
+pub mod fake_registry;
 pub mod image;
 pub mod push;
 pub mod token_server;

@@ -1,0 +1,243 @@
+//! An in-process registry for what the real one cannot be made to do: lie about
+//! digests and sizes, send oversized manifests or garbage challenges, expire
+//! tokens mid-pull, stall. It speaks the same Registry v2 wire protocol, so
+//! regpull's production code path is the one under test.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use super::image::{Blob, TestImage};
+
+/// Misbehaviours to switch on.
+#[derive(Default, Clone)]
+pub struct Faults {
+    /// Send a Docker-Content-Digest that does not match the manifest.
+    pub wrong_content_digest: bool,
+    /// Serve these bytes for every blob instead of the real ones.
+    pub blob_bytes_override: Option<Vec<u8>>,
+    /// Pad manifests with this many bytes of whitespace.
+    pub manifest_padding: usize,
+    /// Answer 401 with this WWW-Authenticate header.
+    pub challenge: Option<String>,
+    /// Require Bearer tokens from /token; each token is good for this many requests.
+    pub token_uses: Option<usize>,
+    /// Send headers for blobs, then nothing.
+    pub stall_blobs: bool,
+}
+
+#[derive(Default)]
+struct Store {
+    manifests: HashMap<(String, String), Blob>,
+    blobs: HashMap<String, Vec<u8>>,
+}
+
+pub struct Shared {
+    store: Mutex<Store>,
+    pub faults: Mutex<Faults>,
+    pub tokens_issued: AtomicUsize,
+    token_use: Mutex<HashMap<String, usize>>,
+    pub requests: Mutex<Vec<String>>,
+    host: Mutex<String>,
+}
+
+pub struct FakeRegistry {
+    pub host: String,
+    pub shared: Arc<Shared>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeRegistry {
+    pub async fn start(faults: Faults) -> Self {
+        let shared = Arc::new(Shared {
+            store: Mutex::new(Store::default()),
+            faults: Mutex::new(faults),
+            tokens_issued: AtomicUsize::new(0),
+            token_use: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+            host: Mutex::new(String::new()),
+        });
+        let app = Router::new()
+            .route("/v2/", get(ping))
+            .route("/v2/{*rest}", get(serve))
+            .route("/token", get(token))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        *shared.host.lock().unwrap() = host.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        FakeRegistry {
+            host,
+            shared,
+            _task: task,
+        }
+    }
+
+    pub fn add_image(&self, repo: &str, tag: &str, img: &TestImage) {
+        let mut s = self.shared.store.lock().unwrap();
+        for b in img.blobs() {
+            s.blobs.insert(b.digest.to_string(), b.bytes.clone());
+        }
+        s.manifests
+            .insert((repo.to_string(), tag.to_string()), img.manifest.clone());
+        s.manifests.insert(
+            (repo.to_string(), img.manifest.digest.to_string()),
+            img.manifest.clone(),
+        );
+    }
+
+    /// Serves `manifest` for `repo` at `reference`, whatever its real digest.
+    pub fn serve_manifest_as(&self, repo: &str, reference: &str, manifest: &Blob) {
+        let mut s = self.shared.store.lock().unwrap();
+        s.manifests
+            .insert((repo.to_string(), reference.to_string()), manifest.clone());
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+}
+
+fn challenge_for(shared: &Shared) -> Option<String> {
+    let faults = shared.faults.lock().unwrap();
+    if let Some(c) = &faults.challenge {
+        return Some(c.clone());
+    }
+    faults.token_uses.map(|_| {
+        let host = shared.host.lock().unwrap();
+        format!(r#"Bearer realm="http://{host}/token",service="fake""#)
+    })
+}
+
+/// None when the request may proceed; the 401 otherwise.
+fn check_auth(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    let challenge = challenge_for(shared)?;
+    let uses = shared.faults.lock().unwrap().token_uses;
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    if let (Some(limit), Some(t)) = (uses, token) {
+        let mut used = shared.token_use.lock().unwrap();
+        if let Some(n) = used.get_mut(&t)
+            && *n < limit
+        {
+            *n += 1;
+            return None;
+        }
+    }
+    let mut resp = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})),
+    )
+        .into_response();
+    resp.headers_mut().insert(
+        "www-authenticate",
+        HeaderValue::from_str(&challenge).unwrap(),
+    );
+    Some(resp)
+}
+
+async fn ping(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    shared.requests.lock().unwrap().push("GET /v2/".into());
+    check_auth(&shared, &headers).unwrap_or_else(|| StatusCode::OK.into_response())
+}
+
+async fn token(State(shared): State<Arc<Shared>>) -> Response {
+    let n = shared.tokens_issued.fetch_add(1, Ordering::SeqCst);
+    let t = format!("fake-token-{n}");
+    shared.token_use.lock().unwrap().insert(t.clone(), 0);
+    shared.requests.lock().unwrap().push("GET /token".into());
+    axum::Json(json!({"token": t, "expires_in": 300})).into_response()
+}
+
+async fn serve(
+    State(shared): State<Arc<Shared>>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    shared
+        .requests
+        .lock()
+        .unwrap()
+        .push(format!("GET /v2/{rest}"));
+    if let Some(denied) = check_auth(&shared, &headers) {
+        return denied;
+    }
+    let faults = shared.faults.lock().unwrap().clone();
+    if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
+        let Some(m) = shared
+            .store
+            .lock()
+            .unwrap()
+            .manifests
+            .get(&(repo.to_string(), reference.to_string()))
+            .cloned()
+        else {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(
+                    json!({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}),
+                ),
+            )
+                .into_response();
+        };
+        let mut bytes = m.bytes.clone();
+        bytes.extend(std::iter::repeat_n(b' ', faults.manifest_padding));
+        let digest = if faults.wrong_content_digest {
+            super::image::Blob::new("x", b"other".to_vec()).digest
+        } else {
+            m.digest.clone()
+        };
+        return (
+            [
+                ("content-type", m.media_type.to_string()),
+                ("docker-content-digest", digest.to_string()),
+            ],
+            bytes,
+        )
+            .into_response();
+    }
+    if let Some((_, digest)) = rest.rsplit_once("/blobs/") {
+        let Some(bytes) = shared.store.lock().unwrap().blobs.get(digest).cloned() else {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]})),
+            )
+                .into_response();
+        };
+        if faults.stall_blobs {
+            let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+            // The sender is leaked into a task that never sends: headers go out, the body never does.
+            tokio::spawn(async move {
+                let _keep = _tx;
+                std::future::pending::<()>().await;
+            });
+            let stream = tokio_stream_from(rx);
+            return Response::builder()
+                .header("content-length", bytes.len())
+                .body(Body::from_stream(stream))
+                .unwrap();
+        }
+        let bytes = faults.blob_bytes_override.unwrap_or(bytes);
+        return ([("content-type", "application/octet-stream")], bytes).into_response();
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
