@@ -15,7 +15,10 @@ const USER: &str = "ci-bot";
 const PASSWORD: &str = "s3cr3t:with-colon-and\"quote";
 
 fn assert_no_secret(o: &std::process::Output, secrets: &[&str]) {
-    for s in secrets {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    // Every JWT starts with the base64 of `{"`.
+    for s in secrets.iter().copied().chain([basic.as_str(), "eyJ"]) {
         assert!(!text(&o.stdout).contains(s), "secret on stdout");
         assert!(
             !text(&o.stderr).contains(s),
@@ -53,6 +56,7 @@ fn htpasswd_over_tls_with_a_private_ca() {
     let ok = regpull(
         &[
             "pull",
+            "-vv",
             &name,
             "-o",
             out,
@@ -67,13 +71,14 @@ fn htpasswd_over_tls_with_a_private_ca() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert_eq!(
         text(&ok.stdout).trim(),
-        format!("{name} {}", img.manifest.digest)
+        format!("{name} {} linux/amd64", img.manifest.digest)
     );
     assert_no_secret(&ok, &[PASSWORD]);
 
     let wrong = regpull(
         &[
             "pull",
+            "-vv",
             &name,
             "-o",
             out,
@@ -200,7 +205,16 @@ async fn bearer_tokens_from_the_realm_with_basic_credentials() {
         let (name, out) = (name.clone(), out.clone());
         tokio::task::spawn_blocking(move || {
             regpull(
-                &["pull", &name, "-o", &out, "-u", USER, "--password-stdin"],
+                &[
+                    "pull",
+                    "-vv",
+                    &name,
+                    "-o",
+                    &out,
+                    "-u",
+                    USER,
+                    "--password-stdin",
+                ],
                 Some(PASSWORD),
             )
         })
@@ -208,9 +222,14 @@ async fn bearer_tokens_from_the_realm_with_basic_credentials() {
         .unwrap()
     };
     assert!(o.status.success(), "{}\n{}", text(&o.stderr), reg.log());
+    assert!(
+        text(&o.stderr).contains("Bearer tokens from"),
+        "-vv shows the handshake: {}",
+        text(&o.stderr)
+    );
     assert_eq!(
         text(&o.stdout).trim(),
-        format!("{name} {}", img.manifest.digest)
+        format!("{name} {} linux/amd64", img.manifest.digest)
     );
     let seen = tokens.seen();
     assert!(!seen.is_empty());

@@ -71,7 +71,7 @@ fn pulls_by_tag_and_digest_from_an_open_registry_and_skips_present_blobs() {
     let stdout = text(&first.stdout);
     assert_eq!(
         stdout.trim(),
-        format!("{name} {}", img.manifest.digest),
+        format!("{name} {} linux/amd64", img.manifest.digest),
         "stdout is the result line"
     );
     let fetched = blob_gets(&reg.log());

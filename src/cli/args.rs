@@ -8,6 +8,11 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "regpull", version, about, long_about = None)]
 pub struct Cli {
+    /// Log what regpull does to stderr: -v for steps, -vv for every request.
+    /// Secrets and pre-signed URL queries are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }

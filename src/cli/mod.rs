@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod logging;
 mod progress;
 mod report;
 mod settings;
@@ -13,6 +14,7 @@ use clap::Parser;
 /// Parses the arguments, runs the command and reports how it went.
 pub fn run() -> ExitCode {
     let cli = args::Cli::parse();
+    logging::init(cli.verbose);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => report::report(&err),

@@ -82,6 +82,7 @@ async fn download_one(
 ) -> Result<Outcome, ImageError> {
     let blob = &job.blob;
     if layout.has_blob(&blob.digest, blob.size, Check::Size)? {
+        tracing::debug!("blob {} is already in the layout", blob.digest);
         progress.blob_skipped(&blob.digest, blob.size);
         return Ok(Outcome::Reused(blob.size));
     }
@@ -113,6 +114,7 @@ async fn download_one(
     tokio::task::spawn_blocking(move || writer.commit())
         .await
         .expect("commit task does not panic")?;
+    tracing::info!("fetched blob {} ({written} bytes)", blob.digest);
     progress.blob_finished(&blob.digest);
     Ok(Outcome::Fetched(written))
 }

@@ -174,12 +174,31 @@ fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> {
     }
     let name = r.reference.normalized();
     layout.add_image(&name, &desc)?;
+    let platforms = match &r.config {
+        Some(config) if r.platforms.is_empty() => {
+            config_platform(layout, config).into_iter().collect()
+        }
+        _ => r.platforms.clone(),
+    };
     Ok(PulledImage {
         name,
         digest: r.top.digest.clone(),
         registry_digest: r.registry_digest.clone(),
         media_type: r.top.media_type,
-        platforms: r.platforms.clone(),
+        platforms,
         converted,
     })
+}
+
+/// The platform an image config declares, for images that are not in an index.
+fn config_platform(layout: &Layout, config: &Digest) -> Option<String> {
+    let bytes = layout.read_blob(config, media::MAX_CONFIG_BYTES).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    (!field("os").is_empty())
+        .then(|| Platform::new(field("os"), field("architecture"), field("variant")).to_string())
 }

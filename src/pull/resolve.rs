@@ -62,6 +62,8 @@ pub struct Resolved {
     pub platforms: Vec<String>,
     /// The index entry's platform object, when one entry of an index was chosen.
     pub top_platform: Option<Value>,
+    /// The config of a lone manifest, which says its platform.
+    pub config: Option<Digest>,
 }
 
 pub struct ResolveOptions<'a> {
@@ -95,9 +97,11 @@ pub async fn resolve(
         blobs: Vec::new(),
         platforms: Vec::new(),
         top_platform: None,
+        config: None,
     };
     if !top.kind.is_index() {
         r.top = image_manifest(&top, opts.preserve_digests, &mut r.blobs)?;
+        r.config = r.blobs.first().map(|b| b.digest.clone());
         return Ok(r);
     }
     media::check_index(&top.json)?;
@@ -150,6 +154,14 @@ pub async fn resolve(
         });
     };
     let entry = runnable[best];
+    tracing::info!(
+        "{reference}: {} chosen for {}",
+        platforms[best].as_ref().map_or(
+            "an entry without platform".to_string(),
+            Platform::format_all
+        ),
+        opts.platform.format_all()
+    );
     let child = fetch_child(&registry, &repository, entry).await?;
     r.top = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
     r.registry_digest = child.digest.clone();

@@ -79,12 +79,14 @@ impl Registry {
     ) -> Result<Self, RegistryError> {
         let http = transport::build(host, opts)?;
         let scheme = if opts.plain_http { "http" } else { "https" };
+        tracing::info!("connecting to {scheme}://{host}/v2/");
         let mut registry = Registry::new(host, scheme, http.clone(), credential.clone())?;
         match registry.ping().await {
             Err(tls_error @ RegistryError::Connect { .. })
                 if scheme == "https" && is_loopback_host(host) =>
             {
                 let plain = Registry::new(host, "http", http, credential)?;
+                tracing::info!("{host} is on this machine and HTTPS failed; trying plain HTTP");
                 match plain.ping().await {
                     Ok(()) => registry = plain,
                     // No answer, or Go's "HTTP request to an HTTPS server": the
@@ -148,10 +150,12 @@ impl Registry {
                     url: redact(&url),
                     source,
                 })?;
+        tracing::debug!("GET {} -> {}", redact(&url), resp.status().as_u16());
         match resp.status() {
             s if s.is_success() => Ok(()),
             StatusCode::UNAUTHORIZED => {
                 let scheme = self.scheme_from(resp.headers()).await?;
+                tracing::info!("{} asks for {}", self.host, describe(&scheme));
                 self.state.lock().await.scheme = scheme;
                 Ok(())
             }
@@ -185,6 +189,7 @@ impl Registry {
                 url: redact(&url),
                 source,
             })?;
+            tracing::debug!("GET {} -> {}", redact(resp.url()), resp.status().as_u16());
             if resp.status() != StatusCode::UNAUTHORIZED {
                 return if resp.status().is_success() {
                     Ok(resp)
@@ -193,6 +198,11 @@ impl Registry {
                 };
             }
             if attempt == 0 {
+                tracing::info!(
+                    "{} answered 401 for {}; authenticating again",
+                    self.host,
+                    fetch.scope
+                );
                 let scheme = self.scheme_from(resp.headers()).await?;
                 let mut state = self.state.lock().await;
                 state.scheme = scheme;
@@ -312,6 +322,19 @@ impl Registry {
             }),
             (None, None) => Err(bad(None)),
         }
+    }
+}
+
+/// The scheme for logs: realm and service, never a credential.
+fn describe(scheme: &AuthScheme) -> String {
+    match scheme {
+        AuthScheme::Anonymous => "no authentication".into(),
+        AuthScheme::Basic => "Basic authentication".into(),
+        AuthScheme::Bearer { realm, service } => format!(
+            "Bearer tokens from {} (service {})",
+            redact(realm),
+            service.as_deref().unwrap_or("none")
+        ),
     }
 }
 
