@@ -40,7 +40,9 @@ pub fn run_ok(cmd: &mut Command) -> String {
     stdout
 }
 
-/// The regpull binary's output for `args`, with `stdin` fed to it.
+/// The regpull binary's output for `args`, with `stdin` fed to it (tests only:
+/// examples have no `CARGO_BIN_EXE_regpull`).
+#[cfg(test)]
 pub fn regpull(args: &[&str], stdin: Option<&str>) -> std::process::Output {
     use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regpull"));
