@@ -45,7 +45,9 @@ pub fn run_ok(cmd: &mut Command) -> String {
 /// shares this kit, finds it itself.
 pub fn regpull(args: &[&str], stdin: Option<&str>) -> std::process::Output {
     use std::io::Write;
-    let exe = option_env!("CARGO_BIN_EXE_regpull").expect("called from an integration test");
+    let Some(exe) = option_env!("CARGO_BIN_EXE_regpull") else {
+        panic!("regpull() is for integration tests, where cargo names the binary");
+    };
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .env_remove("REGPULL_USERNAME")
