@@ -140,6 +140,23 @@ fn htpasswd_over_tls_with_a_private_ca() {
     assert!(via_env.status.success(), "{}", text(&via_env.stderr));
     assert_no_secret(&via_env, &[PASSWORD]);
 
+    // --insecure: no verification at all, when asked for.
+    let insecure = regpull(
+        &[
+            "pull",
+            &name,
+            "-o",
+            out,
+            "-q",
+            "--insecure",
+            "-u",
+            USER,
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(insecure.status.success(), "{}", text(&insecure.stderr));
+
     // docker's certs.d convention.
     let certs_d = dir.path().join("certs.d");
     std::fs::create_dir_all(certs_d.join(&reg.host)).unwrap();

@@ -176,3 +176,12 @@ async fn a_token_that_expires_mid_pull_is_refreshed() {
         assert!(out.join("blobs/sha256").join(blob.digest.hex()).exists());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_longer_than_its_descriptor_is_cut_off() {
+    let faults = Faults {
+        blob_extra_bytes: 1 << 20,
+        ..Default::default()
+    };
+    failing_pull(faults, &[], 7, "size mismatch").await;
+}

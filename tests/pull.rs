@@ -10,7 +10,7 @@ use std::process::Command;
 use support::distribution::{Auth, Distribution};
 use support::image::{self, TestImage};
 use support::push::{PushAuth, Pusher};
-use support::{blob_gets, regpull, require_tool, run_ok, text};
+use support::{blob_gets, regpull, regpull_env, require_tool, run_ok, text};
 
 fn seed_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -296,5 +296,44 @@ fn docker_manifest_lists_are_stored_as_oci_unless_digests_are_preserved() {
     assert_eq!(
         fs::read(out.join("blobs/sha256").join(amd64.manifest.digest.hex())).unwrap(),
         amd64.manifest.bytes
+    );
+}
+
+#[test]
+fn docker_default_platform_is_honoured_unless_all_platforms_is_asked() {
+    let reg = Distribution::start(Auth::Open, false);
+    let idx = image::multi_platform(false);
+    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(
+        "multi/app",
+        "v1",
+        &idx,
+    ));
+    let name = format!("{}/multi/app:v1", reg.host);
+    let env = [("DOCKER_DEFAULT_PLATFORM", "linux/arm/v7")];
+    let dir = out_dir();
+    let out = dir.path().join("oci");
+    let o = regpull_env(&["pull", &name, "-o", out.to_str().unwrap()], None, &env);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).trim().ends_with(" linux/arm/v7"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = regpull_env(
+        &[
+            "pull",
+            &name,
+            "-o",
+            out.to_str().unwrap(),
+            "--all-platforms",
+        ],
+        None,
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&idx.index.digest.to_string()),
+        "{}",
+        text(&o.stdout)
     );
 }

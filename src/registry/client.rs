@@ -228,10 +228,7 @@ impl Registry {
         match state.scheme.clone() {
             AuthScheme::Anonymous => Ok(None),
             AuthScheme::Basic => {
-                if self.base.scheme() == "http"
-                    && !is_loopback_host(&self.host)
-                    && self.credential.is_some()
-                {
+                if self.credential.is_some() && !may_carry_credentials(&self.base) {
                     return Err(RegistryError::InsecureBasic {
                         registry: self.host.clone(),
                     });
@@ -263,8 +260,7 @@ impl Registry {
             reason,
         };
         realm::check(&self.base, realm).await.map_err(refused)?;
-        let realm_host = realm.host_str().unwrap_or_default();
-        if realm.scheme() == "http" && self.credential.is_some() && !is_loopback_host(realm_host) {
+        if self.credential.is_some() && !may_carry_credentials(realm) {
             return Err(refused(
                 "it is plain HTTP and would carry your credentials in the clear".into(),
             ));
@@ -325,6 +321,12 @@ impl Registry {
     }
 }
 
+/// Credentials travel over HTTPS, or over plain HTTP only to this machine.
+fn may_carry_credentials(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    url.scheme() == "https" || is_loopback_host(host)
+}
+
 /// The scheme for logs: realm and service, never a credential.
 fn describe(scheme: &AuthScheme) -> String {
     match scheme {
@@ -359,5 +361,30 @@ pub(crate) async fn status_error(operation: &str, resp: Response) -> RegistryErr
         errors,
         text,
         retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_cross_the_network_in_the_clear() {
+        let ok = [
+            "https://registry.example/",
+            "http://127.0.0.1:5000/",
+            "http://localhost/token",
+            "http://[::1]:5000/",
+        ];
+        for u in ok {
+            assert!(may_carry_credentials(&Url::parse(u).unwrap()), "{u}");
+        }
+        for u in [
+            "http://registry.example/",
+            "http://10.0.0.5:5000/token",
+            "http://localhost.evil.example/",
+        ] {
+            assert!(!may_carry_credentials(&Url::parse(u).unwrap()), "{u}");
+        }
     }
 }

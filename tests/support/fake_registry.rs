@@ -32,6 +32,14 @@ pub struct Faults {
     pub token_uses: Option<usize>,
     /// Send headers for blobs, then nothing.
     pub stall_blobs: bool,
+    /// The `service` of the Bearer challenge; `None` leaves it out, as nvcr.io does.
+    pub token_service: Option<String>,
+    /// Answer manifest requests with this status and distribution error code.
+    pub manifest_error: Option<(u16, &'static str)>,
+    /// Append this many bytes to every blob (a size lie).
+    pub blob_extra_bytes: usize,
+    /// Redirect blob GETs (307) to this object-storage base URL, S3 style.
+    pub redirect_blobs_to: Option<String>,
 }
 
 #[derive(Default)]
@@ -46,6 +54,8 @@ pub struct Shared {
     pub tokens_issued: AtomicUsize,
     token_use: Mutex<HashMap<String, usize>>,
     pub requests: Mutex<Vec<String>>,
+    pub token_queries: Mutex<Vec<HashMap<String, String>>>,
+    pub user_agents: Mutex<Vec<String>>,
     host: Mutex<String>,
 }
 
@@ -63,6 +73,8 @@ impl FakeRegistry {
             tokens_issued: AtomicUsize::new(0),
             token_use: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
+            token_queries: Mutex::new(Vec::new()),
+            user_agents: Mutex::new(Vec::new()),
             host: Mutex::new(String::new()),
         });
         let app = Router::new()
@@ -103,6 +115,11 @@ impl FakeRegistry {
             .insert((repo.to_string(), reference.to_string()), manifest.clone());
     }
 
+    /// Every blob this registry holds, by digest (for an object store to serve).
+    pub fn blobs(&self) -> HashMap<String, Vec<u8>> {
+        self.shared.store.lock().unwrap().blobs.clone()
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -115,7 +132,10 @@ fn challenge_for(shared: &Shared) -> Option<String> {
     }
     faults.token_uses.map(|_| {
         let host = shared.host.lock().unwrap();
-        format!(r#"Bearer realm="http://{host}/token",service="fake""#)
+        match &faults.token_service {
+            Some(service) => format!(r#"Bearer realm="http://{host}/token",service="{service}""#),
+            None => format!(r#"Bearer realm="http://{host}/token""#),
+        }
     })
 }
 
@@ -154,7 +174,11 @@ async fn ping(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     check_auth(&shared, &headers).unwrap_or_else(|| StatusCode::OK.into_response())
 }
 
-async fn token(State(shared): State<Arc<Shared>>) -> Response {
+async fn token(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    shared.token_queries.lock().unwrap().push(query);
     let n = shared.tokens_issued.fetch_add(1, Ordering::SeqCst);
     let t = format!("fake-token-{n}");
     shared.token_use.lock().unwrap().insert(t.clone(), 0);
@@ -172,10 +196,22 @@ async fn serve(
         .lock()
         .unwrap()
         .push(format!("GET /v2/{rest}"));
+    if let Some(ua) = headers.get("user-agent").and_then(|v| v.to_str().ok()) {
+        shared.user_agents.lock().unwrap().push(ua.to_string());
+    }
     if let Some(denied) = check_auth(&shared, &headers) {
         return denied;
     }
     let faults = shared.faults.lock().unwrap().clone();
+    if let (Some((status, code)), true) = (faults.manifest_error, rest.contains("/manifests/")) {
+        let body = axum::Json(
+            json!({"errors":[{"code": code, "message": format!("{code} from the fake registry")}]}),
+        );
+        let mut resp = (StatusCode::from_u16(status).unwrap(), body).into_response();
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("30"));
+        return resp;
+    }
     if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
         let Some(m) = shared
             .store
@@ -230,7 +266,14 @@ async fn serve(
                 .body(Body::from_stream(stream))
                 .unwrap();
         }
-        let bytes = faults.blob_bytes_override.unwrap_or(bytes);
+        if let Some(base) = &faults.redirect_blobs_to {
+            let location = format!(
+                "{base}/bucket/{digest}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=secret-signature-value"
+            );
+            return (StatusCode::TEMPORARY_REDIRECT, [("location", location)]).into_response();
+        }
+        let mut bytes = faults.blob_bytes_override.unwrap_or(bytes);
+        bytes.extend(std::iter::repeat_n(0u8, faults.blob_extra_bytes));
         return ([("content-type", "application/octet-stream")], bytes).into_response();
     }
     StatusCode::NOT_FOUND.into_response()

@@ -5,6 +5,7 @@ pub mod certs;
 pub mod distribution;
 pub mod fake_registry;
 pub mod image;
+pub mod object_store;
 pub mod push;
 pub mod token_server;
 
@@ -44,6 +45,15 @@ pub fn run_ok(cmd: &mut Command) -> String {
 /// integration tests know where cargo built the binary; the demo example, which
 /// shares this kit, finds it itself.
 pub fn regpull(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    regpull_env(args, stdin, &[])
+}
+
+/// `regpull` with extra environment variables set.
+pub fn regpull_env(
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     use std::io::Write;
     let Some(exe) = option_env!("CARGO_BIN_EXE_regpull") else {
         panic!("regpull() is for integration tests, where cargo names the binary");
@@ -57,6 +67,7 @@ pub fn regpull(args: &[&str], stdin: Option<&str>) -> std::process::Output {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    cmd.envs(env.iter().copied());
     let mut child = cmd.spawn().expect("regpull runs");
     if let Some(input) = stdin {
         child
