@@ -7,10 +7,9 @@ mod support;
 
 use std::process::Command;
 
-use support::distribution::{Auth, Distribution};
+use support::distribution::TokenRegistry;
+use support::image;
 use support::push::{PushAuth, Pusher};
-use support::token_server::TokenServer;
-use support::{certs, image};
 
 const USER: &str = "demo";
 const PASSWORD: &str = "demo-password";
@@ -20,16 +19,8 @@ async fn main() {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "demo-oci".to_string());
-    let keys = tempfile::tempdir().unwrap();
-    let (key_pem, cert_der, cert_path) = certs::signing_pair(keys.path());
-    let tokens = TokenServer::start(&key_pem, cert_der, Some((USER, PASSWORD))).await;
-    let reg = Distribution::start(
-        Auth::Token {
-            realm: tokens.realm.clone(),
-            cert: cert_path,
-        },
-        false,
-    );
+    let tr = TokenRegistry::start(Some((USER, PASSWORD))).await;
+    let (reg, tokens) = (&tr.registry, &tr.tokens);
     println!(
         "registry  http://{}  (token auth, realm {})",
         reg.host, tokens.realm

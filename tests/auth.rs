@@ -4,11 +4,10 @@
 
 mod support;
 
-use support::certs;
-use support::distribution::{Auth, Distribution};
+use support::distribution::{Auth, Distribution, TokenRegistry};
 use support::image;
 use support::push::{PushAuth, Pusher};
-use support::token_server::{SERVICE, TokenServer};
+use support::token_server::SERVICE;
 use support::{regpull, text};
 
 const USER: &str = "ci-bot";
@@ -181,16 +180,8 @@ fn htpasswd_over_tls_with_a_private_ca() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bearer_tokens_from_the_realm_with_basic_credentials() {
-    let keys = tempfile::tempdir().unwrap();
-    let (key_pem, cert_der, cert_path) = certs::signing_pair(keys.path());
-    let tokens = TokenServer::start(&key_pem, cert_der, Some((USER, PASSWORD))).await;
-    let reg = Distribution::start(
-        Auth::Token {
-            realm: tokens.realm.clone(),
-            cert: cert_path,
-        },
-        false,
-    );
+    let tr = TokenRegistry::start(Some((USER, PASSWORD))).await;
+    let (reg, tokens) = (&tr.registry, &tr.tokens);
     let img = image::image("linux", "amd64", &[&[("f", b"token")]]);
     let minted = {
         let pairs: Vec<(String, String)> = ["tok/app"]

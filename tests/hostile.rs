@@ -8,7 +8,7 @@ use std::path::Path;
 
 use support::fake_registry::{FakeRegistry, Faults};
 use support::image;
-use support::{regpull, text};
+use support::{pull_from, text};
 
 fn sample() -> image::TestImage {
     image::image(
@@ -16,26 +16,6 @@ fn sample() -> image::TestImage {
         "amd64",
         &[&[("a", b"first layer")], &[("b", &[7u8; 100_000])]],
     )
-}
-
-async fn run(args: Vec<String>) -> std::process::Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        regpull(&args, None)
-    })
-    .await
-    .unwrap()
-}
-
-fn pull_args(reg: &FakeRegistry, reference: &str, out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut v = vec![
-        "pull".to_string(),
-        format!("{}/{reference}", reg.host),
-        "-o".into(),
-        out.display().to_string(),
-    ];
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v
 }
 
 /// Nothing but the empty layout: no blob, no index entry, no stray temp file.
@@ -54,7 +34,7 @@ async fn failing_pull(faults: Faults, extra: &[&str], code: i32, needle: &str) -
     reg.add_image("app", "1", &sample());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("oci");
-    let o = run(pull_args(&reg, "app:1", &out, extra)).await;
+    let o = pull_from(&reg.host, "app:1", &out, extra).await;
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(code), "{stderr}");
     assert!(stderr.starts_with("error: pulling "), "{stderr}");
@@ -133,12 +113,12 @@ async fn a_manifest_that_is_not_the_digest_asked_for_is_refused() {
     reg.serve_manifest_as("app", &asked.manifest.digest.to_string(), &sent.manifest);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("oci");
-    let o = run(pull_args(
-        &reg,
+    let o = pull_from(
+        &reg.host,
         &format!("app@{}", asked.manifest.digest),
         &out,
         &[],
-    ))
+    )
     .await;
     assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains(&format!(
@@ -159,7 +139,7 @@ async fn a_token_that_expires_mid_pull_is_refreshed() {
     reg.add_image("app", "1", &img);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("oci");
-    let o = run(pull_args(&reg, "app:1", &out, &["--jobs", "1"])).await;
+    let o = pull_from(&reg.host, "app:1", &out, &["--jobs", "1"]).await;
     assert!(
         o.status.success(),
         "{}\n{:?}",

@@ -3,32 +3,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use support::fake_registry::{FakeRegistry, Faults};
 use support::object_store::ObjectStore;
-use support::{image, text};
-
-async fn pull(
-    reg: &FakeRegistry,
-    reference: &str,
-    out: &Path,
-    extra: &[&str],
-) -> std::process::Output {
-    let mut args = vec![
-        "pull".to_string(),
-        format!("{}/{reference}", reg.host),
-        "-o".into(),
-        out.display().to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        support::regpull(&args, None)
-    })
-    .await
-    .unwrap()
-}
+use support::{image, pull_from, text};
 
 fn sample() -> image::TestImage {
     image::image("linux", "amd64", &[&[("a", b"one")], &[("b", b"two")]])
@@ -45,8 +22,8 @@ async fn token_requests_leave_out_a_service_the_challenge_did_not_name() {
         .await;
         reg.add_image("nvidia/tensorflow", "18.08-py3", &sample());
         let dir = tempfile::tempdir().unwrap();
-        let o = pull(
-            &reg,
+        let o = pull_from(
+            &reg.host,
             "nvidia/tensorflow:18.08-py3",
             &dir.path().join("oci"),
             &[],
@@ -69,7 +46,7 @@ async fn requests_carry_the_regpull_user_agent() {
     let reg = FakeRegistry::start(Faults::default()).await;
     reg.add_image("app", "1", &sample());
     let dir = tempfile::tempdir().unwrap();
-    let o = pull(&reg, "app:1", &dir.path().join("oci"), &[]).await;
+    let o = pull_from(&reg.host, "app:1", &dir.path().join("oci"), &[]).await;
     assert!(o.status.success(), "{}", text(&o.stderr));
     let agents = reg.shared.user_agents.lock().unwrap().clone();
     assert!(!agents.is_empty());
@@ -93,7 +70,7 @@ async fn registry_errors_map_to_exit_classes_with_the_registrys_words() {
         })
         .await;
         let dir = tempfile::tempdir().unwrap();
-        let o = pull(&reg, "team/app:1", &dir.path().join("oci"), &[]).await;
+        let o = pull_from(&reg.host, "team/app:1", &dir.path().join("oci"), &[]).await;
         let stderr = text(&o.stderr);
         assert_eq!(o.status.code(), Some(exit), "{code}: {stderr}");
         assert!(
@@ -121,7 +98,7 @@ async fn blob_redirects_to_object_storage_never_carry_the_registry_token() {
     reg.shared.faults.lock().unwrap().redirect_blobs_to = Some(store.base.clone());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("oci");
-    let o = pull(&reg, "app:1", &out, &["-vv"]).await;
+    let o = pull_from(&reg.host, "app:1", &out, &["-vv"]).await;
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
         store.seen_authorization.lock().unwrap().is_empty(),

@@ -30,6 +30,16 @@ fn sample_image() -> TestImage {
     )
 }
 
+/// An open registry holding a multi-platform image at `repo:tag`, and its full name.
+fn registry_with_index(docker: bool, repo_tag: &str) -> (Distribution, image::TestIndex, String) {
+    let reg = Distribution::start(Auth::Open, false);
+    let idx = image::multi_platform(docker);
+    let (repo, tag) = repo_tag.split_once(':').unwrap();
+    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(repo, tag, &idx));
+    let name = format!("{}/{repo_tag}", reg.host);
+    (reg, idx, name)
+}
+
 fn out_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
@@ -105,14 +115,7 @@ fn pulls_by_tag_and_digest_from_an_open_registry_and_skips_present_blobs() {
 
 #[test]
 fn multi_platform_index_picks_the_wanted_platform_and_lists_choices_when_none_fits() {
-    let reg = Distribution::start(Auth::Open, false);
-    let idx = image::multi_platform(false);
-    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(
-        "multi/app",
-        "v1",
-        &idx,
-    ));
-    let name = format!("{}/multi/app:v1", reg.host);
+    let (_reg, idx, name) = registry_with_index(false, "multi/app:v1");
     for (wanted, expected) in [
         ("linux/arm64", "linux/arm64/v8"),
         ("linux/arm/v7", "linux/arm/v7"),
@@ -179,14 +182,7 @@ fn multi_platform_index_picks_the_wanted_platform_and_lists_choices_when_none_fi
 
 #[test]
 fn all_platforms_keeps_the_whole_index() {
-    let reg = Distribution::start(Auth::Open, false);
-    let idx = image::multi_platform(false);
-    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(
-        "multi/app",
-        "v1",
-        &idx,
-    ));
-    let name = format!("{}/multi/app:v1", reg.host);
+    let (_reg, idx, name) = registry_with_index(false, "multi/app:v1");
     let dir = out_dir();
     let out = dir.path().join("oci");
     let o = regpull(
@@ -231,14 +227,7 @@ fn all_platforms_keeps_the_whole_index() {
 
 #[test]
 fn docker_manifest_lists_are_stored_as_oci_unless_digests_are_preserved() {
-    let reg = Distribution::start(Auth::Open, false);
-    let idx = image::multi_platform(true);
-    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(
-        "old/tf",
-        "18.08-py3",
-        &idx,
-    ));
-    let name = format!("{}/old/tf:18.08-py3", reg.host);
+    let (_reg, idx, name) = registry_with_index(true, "old/tf:18.08-py3");
     let amd64 = &idx.images[0].1;
 
     let dir = out_dir();
@@ -301,14 +290,7 @@ fn docker_manifest_lists_are_stored_as_oci_unless_digests_are_preserved() {
 
 #[test]
 fn docker_default_platform_is_honoured_unless_all_platforms_is_asked() {
-    let reg = Distribution::start(Auth::Open, false);
-    let idx = image::multi_platform(false);
-    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(
-        "multi/app",
-        "v1",
-        &idx,
-    ));
-    let name = format!("{}/multi/app:v1", reg.host);
+    let (_reg, idx, name) = registry_with_index(false, "multi/app:v1");
     let env = [("DOCKER_DEFAULT_PLATFORM", "linux/arm/v7")];
     let dir = out_dir();
     let out = dir.path().join("oci");

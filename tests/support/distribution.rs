@@ -129,3 +129,31 @@ impl Drop for Distribution {
         let _ = self.child.wait();
     }
 }
+
+/// A Distribution registry in token mode with its token server and signing key.
+pub struct TokenRegistry {
+    pub registry: Distribution,
+    pub tokens: super::token_server::TokenServer,
+    _keys: tempfile::TempDir,
+}
+
+impl TokenRegistry {
+    /// Tokens go to `user` only when given, to anyone otherwise.
+    pub async fn start(user: Option<(&str, &str)>) -> Self {
+        let keys = tempfile::tempdir().unwrap();
+        let (key_pem, cert_der, cert) = certs::signing_pair(keys.path());
+        let tokens = super::token_server::TokenServer::start(&key_pem, cert_der, user).await;
+        let registry = Distribution::start(
+            Auth::Token {
+                realm: tokens.realm.clone(),
+                cert,
+            },
+            false,
+        );
+        TokenRegistry {
+            registry,
+            tokens,
+            _keys: keys,
+        }
+    }
+}

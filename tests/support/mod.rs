@@ -95,3 +95,27 @@ pub fn blob_gets(log: &str) -> usize {
         })
         .count()
 }
+
+/// `regpull pull HOST/REFERENCE -o OUT EXTRA...`, run off the async runtime so
+/// in-process servers keep serving while it runs.
+#[cfg(test)]
+pub async fn pull_from(
+    host: &str,
+    reference: &str,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "pull".to_string(),
+        format!("{host}/{reference}"),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        regpull(&args, None)
+    })
+    .await
+    .unwrap()
+}
