@@ -15,9 +15,9 @@ pub fn for_pull(e: &PullError) -> Option<String> {
         return for_layout(l);
     }
     match (e.class(), host) {
-        (ErrorClass::Auth, NGC) => Some(
-            "NGC expects username '$oauthtoken' and your API key as the password: \
-             --username '$oauthtoken' --password-stdin < key.txt"
+        (ErrorClass::Auth, _) if matches!(e.kind, ImageError::Credentials(_)) => Some(
+            "fix or remove the credential source named above; regpull does not fall back to anonymous \
+             when a source cannot be read"
                 .into(),
         ),
         (ErrorClass::Auth, _) if unusable_challenge(e) => Some(format!(
@@ -27,10 +27,7 @@ pub fn for_pull(e: &PullError) -> Option<String> {
         (ErrorClass::Auth, _) if insecure_basic(e) => Some(
             "use HTTPS for this registry; plain HTTP may carry passwords only to this machine".into(),
         ),
-        (ErrorClass::Auth, _) => Some(format!(
-            "check the credentials for {host}: --username with --password or --password-stdin, \
-             or REGPULL_USERNAME / REGPULL_PASSWORD"
-        )),
+        (ErrorClass::Auth, _) => Some(auth_hint(e)),
         (ErrorClass::RateLimited, DOCKER_HUB) => Some(
             "Docker Hub limits anonymous pulls; authenticate with --username and --password-stdin, or wait".into(),
         ),
@@ -50,6 +47,30 @@ pub fn for_pull(e: &PullError) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// Names the credential that was sent (or that none was) and what to try.
+fn auth_hint(e: &PullError) -> String {
+    let host = e.registry.as_str();
+    let what = match &e.credential_source {
+        Some(source) => format!("the credentials sent to {host} came from {source}"),
+        None => {
+            format!("no credential source had an entry for {host}, so the request was anonymous")
+        }
+    };
+    let vendor = match host {
+        NGC => {
+            "; NGC expects username '$oauthtoken' and your API key as the password (or NGC_API_KEY)"
+        }
+        DOCKER_HUB => {
+            "; Docker Hub credentials are keyed https://index.docker.io/v1/ in docker's config.json"
+        }
+        _ => "",
+    };
+    format!(
+        "{what}{vendor}; `regpull auth {}` shows every source tried",
+        e.reference
+    )
 }
 
 pub fn for_layout(e: &LayoutError) -> Option<String> {

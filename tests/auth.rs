@@ -100,7 +100,10 @@ fn htpasswd_over_tls_with_a_private_ca() {
         "says what the server said: {stderr}"
     );
     assert!(
-        stderr.contains(&format!("hint: check the credentials for {}", reg.host)),
+        stderr.contains(&format!(
+            "hint: the credentials sent to {} came from command-line flags: --username and --password-stdin",
+            reg.host
+        )) && stderr.contains("`regpull auth "),
         "{stderr}"
     );
     assert_no_secret(&wrong, &[PASSWORD, "not-it"]);

@@ -59,7 +59,7 @@ async fn registry_errors_map_to_exit_classes_with_the_registrys_words() {
     let cases = [
         (404, "MANIFEST_UNKNOWN", 4, "check the repository and tag"),
         (404, "NAME_UNKNOWN", 4, "check the repository and tag"),
-        (403, "DENIED", 3, "check the credentials"),
+        (403, "DENIED", 3, "so the request was anonymous"),
         (429, "TOOMANYREQUESTS", 5, "rate limiting"),
         (503, "UNAVAILABLE", 6, "this may pass"),
     ];

@@ -1,64 +1,48 @@
-//! Who am I, per registry: the credential regpull presents. No HTTP here.
+//! Who am I, per registry: the credential regpull presents, and where it came from.
+//! No HTTP here.
+//!
+//! Credentials come from an ordered [`Chain`] of sources; the first that answers
+//! wins. A source that cannot be read (a malformed config file, a failing
+//! credential helper) is an error naming it, never a silent fall-through to an
+//! anonymous request that then fails with a confusing 401. Every source explains
+//! why it did not answer, which `regpull auth` prints.
 
-use crate::secret::Secret;
+mod chain;
+mod credential;
+mod docker_config;
+mod enroot;
+mod env;
+mod error;
+mod flags;
+mod gcr;
+mod helper;
+pub mod names;
 
-/// A credential for one registry.
+pub use chain::{Chain, Resolution, Step};
+pub use credential::Credential;
+pub use docker_config::{AuthFile, DockerConfig};
+pub use enroot::EnrootCredentials;
+pub use env::EnvSource;
+pub use error::AuthError;
+pub use flags::FlagSource;
+pub use gcr::GoogleApplicationCredentials;
+pub use names::RegistryName;
+
+/// What a source says about one registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// Username and password (or API key / token used as a password), sent as HTTP
-    /// Basic to the registry or to the token realm it names.
-    Basic { username: String, password: Secret },
-    /// An OAuth2 refresh token (docker's `identitytoken`), exchanged at the realm.
-    IdentityToken(Secret),
+pub enum Lookup {
+    /// A credential, and where exactly it came from (file and key, helper name).
+    Found {
+        credential: Credential,
+        detail: String,
+    },
+    /// Nothing here for this registry, and why (for `regpull auth`).
+    NotFound(String),
 }
 
-impl Credential {
-    pub fn basic(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Credential::Basic {
-            username: username.into(),
-            password: Secret::new(password),
-        }
-    }
-
-    /// The value of an `Authorization: Basic` header. Basic splits user and
-    /// password on the first `:`, so only the username may not contain one.
-    pub fn basic_header(&self) -> Option<Secret> {
-        use base64::Engine as _;
-        match self {
-            Credential::Basic { username, password } => {
-                let raw = format!("{username}:{}", password.expose());
-                let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-                Some(Secret::new(format!("Basic {encoded}")))
-            }
-            Credential::IdentityToken(_) => None,
-        }
-    }
-
-    /// Every secret this credential holds, for redacting output.
-    pub fn secrets(&self) -> Vec<&Secret> {
-        match self {
-            Credential::Basic { password, .. } => vec![password],
-            Credential::IdentityToken(t) => vec![t],
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn basic_header_keeps_colons_and_newlines_in_the_password() {
-        let c = Credential::basic("_json_key", "{\n \"k\": \"a:b\"\n}");
-        let h = c.basic_header().unwrap();
-        use base64::Engine as _;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(h.expose().strip_prefix("Basic ").unwrap())
-            .unwrap();
-        assert_eq!(
-            String::from_utf8(raw).unwrap(),
-            "_json_key:{\n \"k\": \"a:b\"\n}"
-        );
-        assert!(!format!("{c:?}").contains("a:b"));
-    }
+/// One place credentials may come from.
+pub trait CredentialSource: Send + Sync {
+    /// A short name for messages: `docker config /home/u/.docker/config.json`.
+    fn name(&self) -> String;
+    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError>;
 }

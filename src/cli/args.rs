@@ -26,6 +26,13 @@ pub enum Command {
     ///   regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 --username '$oauthtoken' --password-stdin < key.txt
     ///   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:...
     Pull(PullArgs),
+    /// Check authentication for an image without pulling it.
+    ///
+    /// Shows which credential source answered and why the earlier ones did not,
+    /// the registry's challenge (realm, service), the scope, whether a token was
+    /// obtained and for how long, and whether the manifest could be read. Never
+    /// prints a secret.
+    Auth(AuthArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.
@@ -103,18 +110,30 @@ pub struct PullArgs {
 
 #[derive(Debug, Args)]
 pub struct CredentialArgs {
-    /// Registry username (NGC: `$oauthtoken`, ECR: `AWS`, GCR: `_json_key`).
-    #[arg(short, long, env = "REGPULL_USERNAME")]
+    /// Registry username (NGC: `$oauthtoken`, the default for nvcr.io; ECR: `AWS`;
+    /// GCR: `_json_key`). Without flags, credentials come from the environment,
+    /// auth files and docker's config (see docs/credentials.md).
+    #[arg(short, long)]
     pub username: Option<String>,
 
-    /// Registry password, API key or token. Prefer --password-stdin: arguments are
-    /// visible to other users of the machine.
-    #[arg(short, long, env = "REGPULL_PASSWORD", hide_env_values = true)]
+    /// Registry password, API key or token. Prefer --password-stdin or
+    /// --password-file: arguments are visible to other users of the machine.
+    #[arg(short, long)]
     pub password: Option<String>,
 
     /// Read the password from standard input (one trailing newline is removed).
-    #[arg(long, conflicts_with = "password")]
+    #[arg(long, conflicts_with_all = ["password", "password_file"])]
     pub password_stdin: bool,
+
+    /// Read the password from FILE (one trailing newline is removed), e.g. a GCR
+    /// service-account key with `--username _json_key`.
+    #[arg(long, value_name = "FILE", conflicts_with = "password")]
+    pub password_file: Option<PathBuf>,
+
+    /// A docker/podman-style auth file to read first (`config.json`, `auth.json`,
+    /// or a Kubernetes docker-registry secret's `.dockerconfigjson`).
+    #[arg(long, value_name = "FILE")]
+    pub auth_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -138,4 +157,21 @@ pub struct TransportArgs {
     /// Give up on a connection that sends nothing for this many seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// The image to check access to, e.g. `nvcr.io/nvidia/tensorflow:18.08-py3`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Print one JSON object on stdout, for scripts.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }

@@ -32,7 +32,7 @@ pub fn report(err: &regpull::Error) -> ExitCode {
     ExitCode::from(exit_code(err.class()))
 }
 
-fn render(err: &regpull::Error) -> String {
+pub fn render(err: &regpull::Error) -> String {
     let mut out = format!("error: {err}");
     let mut cause = err.source();
     while let Some(c) = cause {

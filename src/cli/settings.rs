@@ -3,8 +3,14 @@
 use std::io::Read;
 use std::time::Duration;
 
-use regpull::auth::Credential;
-use regpull::pull::{Credentials, PullOptions};
+use std::path::PathBuf;
+
+use regpull::Secret;
+use regpull::auth::{
+    AuthFile, Chain, DockerConfig, EnrootCredentials, EnvSource, FlagSource,
+    GoogleApplicationCredentials,
+};
+use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
 use regpull::{Error, ImageRef, Platform};
 
@@ -53,27 +59,44 @@ pub fn client_options(t: &TransportArgs) -> ClientOptions {
     }
 }
 
-/// Credentials given on the command line or in REGPULL_USERNAME/REGPULL_PASSWORD,
-/// for the one registry the references name.
-pub struct FlagCredentials {
-    host: Option<String>,
-    credential: Option<Credential>,
-}
-
-impl Credentials for FlagCredentials {
-    fn for_registry(&self, host: &str) -> Option<Credential> {
-        match &self.host {
-            Some(h) if h == host => self.credential.clone(),
-            _ => None,
-        }
+/// The credential chain, in the documented order (docs/credentials.md): flags,
+/// environment, --auth-file, podman's auth.json, docker's config.json, enroot's
+/// .credentials, Google application credentials; anonymous when none answers.
+pub fn credential_chain(args: &CredentialArgs, refs: &[ImageRef]) -> Result<Chain, Error> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let var = |k: &str| {
+        env.iter()
+            .find(|(n, v)| n == k && !v.is_empty())
+            .map(|(_, v)| PathBuf::from(v))
+    };
+    let home = var("HOME").unwrap_or_default();
+    let mut chain = Chain::new();
+    if let Some(flags) = flag_source(args, refs)? {
+        chain.push(flags);
     }
+    chain.push(EnvSource::new(env.clone()));
+    if let Some(file) = &args.auth_file {
+        chain.push(AuthFile::new(file, "--auth-file", true));
+    }
+    let podman = var("REGISTRY_AUTH_FILE")
+        .or_else(|| var("XDG_RUNTIME_DIR").map(|d| d.join("containers/auth.json")));
+    if let Some(file) = podman {
+        chain.push(AuthFile::new(file, "podman auth.json", false));
+    }
+    let docker_dir = var("DOCKER_CONFIG").unwrap_or_else(|| home.join(".docker"));
+    chain.push(DockerConfig::new(docker_dir.join("config.json")));
+    let enroot_dir = var("ENROOT_CONFIG_PATH")
+        .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("enroot")))
+        .unwrap_or_else(|| home.join(".config/enroot"));
+    chain.push(EnrootCredentials::new(enroot_dir.join(".credentials")));
+    chain.push(GoogleApplicationCredentials::new(var(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    )));
+    Ok(chain)
 }
 
-pub fn flag_credentials(
-    args: &CredentialArgs,
-    refs: &[ImageRef],
-) -> Result<FlagCredentials, Error> {
-    let password = if args.password_stdin {
+fn flag_source(args: &CredentialArgs, refs: &[ImageRef]) -> Result<Option<FlagSource>, Error> {
+    let (password, origin) = if args.password_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
             usage(
@@ -81,42 +104,43 @@ pub fn flag_credentials(
                 None,
             )
         })?;
-        Some(strip_one_newline(s))
+        (Some(strip_one_newline(s)), "--password-stdin".to_string())
+    } else if let Some(file) = &args.password_file {
+        let s = std::fs::read_to_string(file).map_err(|e| {
+            usage(
+                format!("cannot read --password-file {}: {e}", file.display()),
+                None,
+            )
+        })?;
+        (
+            Some(strip_one_newline(s)),
+            format!("--password-file {}", file.display()),
+        )
     } else {
-        args.password.clone()
+        (args.password.clone(), "--password".to_string())
     };
-    let credential = match (&args.username, password) {
-        (None, None) => None,
-        (Some(u), Some(p)) if !u.is_empty() => Some(Credential::basic(u, p)),
-        (Some(_), None) => {
-            return Err(usage(
-                "--username was given without a password",
-                Some("add --password-stdin (or --password, or REGPULL_PASSWORD)"),
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(usage(
-                "a password was given without --username",
-                Some("add --username (NGC: '$oauthtoken', ECR: AWS, GCR: _json_key)"),
-            ));
-        }
-    };
+    if args.username.is_none() && password.is_none() {
+        return Ok(None);
+    }
     let mut hosts: Vec<&str> = refs.iter().map(ImageRef::api_host).collect();
     hosts.sort();
     hosts.dedup();
-    if credential.is_some() && hosts.len() > 1 {
+    if hosts.len() > 1 {
         return Err(usage(
             format!(
-                "--username applies to one registry, but these images are on {}",
+                "--username and passwords apply to one registry, but these images are on {}",
                 hosts.join(", ")
             ),
-            Some("pull from each registry in its own regpull call"),
+            Some(
+                "pull from each registry in its own regpull call, or keep credentials in a config file",
+            ),
         ));
     }
-    Ok(FlagCredentials {
-        host: hosts.first().map(|h| h.to_string()),
-        credential,
-    })
+    Ok(Some(FlagSource {
+        username: args.username.clone(),
+        password: password.map(Secret::new),
+        password_origin: origin,
+    }))
 }
 
 fn strip_one_newline(mut s: String) -> String {

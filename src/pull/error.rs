@@ -1,5 +1,6 @@
 //! Why a pull failed, always tied to the image it was pulling.
 
+use crate::auth::AuthError;
 use crate::digest::Digest;
 use crate::error::ErrorClass;
 use crate::layout::LayoutError;
@@ -11,6 +12,8 @@ pub struct PullError {
     pub reference: String,
     /// The registry host the image lives on (for hints).
     pub registry: String,
+    /// Where the credential sent to that registry came from, if one was sent.
+    pub credential_source: Option<String>,
     #[source]
     pub kind: ImageError,
 }
@@ -27,6 +30,8 @@ pub enum ImageError {
     Registry(Box<RegistryError>),
     #[error("writing the layout")]
     Layout(#[from] LayoutError),
+    #[error("reading credentials")]
+    Credentials(#[source] AuthError),
     #[error("no image for platform {wanted}; the image has: {}", if available.is_empty() { "no runnable platform".to_string() } else { available.join(", ") })]
     NoMatchingPlatform {
         wanted: String,
@@ -71,6 +76,7 @@ impl ImageError {
             | ImageError::ContentDigestHeader { .. }
             | ImageError::InvalidManifest { .. } => ErrorClass::Verification,
             ImageError::Unsupported { .. } => ErrorClass::Usage,
+            ImageError::Credentials(_) => ErrorClass::Auth,
             ImageError::Blob { source, .. } => source.class(),
         }
     }

@@ -8,6 +8,7 @@ mod convert;
 mod download;
 mod error;
 mod media;
+mod probe;
 mod progress;
 mod resolve;
 
@@ -20,9 +21,10 @@ pub use convert::REGISTRY_DIGEST_ANNOTATION;
 pub use download::Transfer;
 pub use error::{ImageError, PullError};
 pub use media::ACCEPT;
+pub use probe::{Probe, probe};
 pub use progress::{Progress, Silent};
 
-use crate::auth::Credential;
+use crate::auth::{AuthError, Chain, Credential, RegistryName};
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::platform::Platform;
@@ -44,17 +46,31 @@ pub struct PullOptions {
     pub client: ClientOptions,
 }
 
-/// Where credentials for a registry host come from.
+/// Where credentials for a registry come from.
 pub trait Credentials: Send + Sync {
-    fn for_registry(&self, host: &str) -> Option<Credential>;
+    /// The credential for `registry` and a description of its source, or none.
+    fn for_registry(
+        &self,
+        registry: &RegistryName,
+    ) -> Result<Option<(Credential, String)>, AuthError>;
+}
+
+impl Credentials for Chain {
+    fn for_registry(
+        &self,
+        registry: &RegistryName,
+    ) -> Result<Option<(Credential, String)>, AuthError> {
+        let r = self.resolve(registry)?;
+        Ok(r.credential.zip(r.source))
+    }
 }
 
 /// No credentials anywhere.
 pub struct Anonymous;
 
 impl Credentials for Anonymous {
-    fn for_registry(&self, _host: &str) -> Option<Credential> {
-        None
+    fn for_registry(&self, _: &RegistryName) -> Result<Option<(Credential, String)>, AuthError> {
+        Ok(None)
     }
 }
 
@@ -87,21 +103,34 @@ pub async fn pull(
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Result<PullReport, PullError> {
-    let fail = |r: &ImageRef, kind: ImageError| PullError {
+    let mut sources: HashMap<String, String> = HashMap::new();
+    let fail = |r: &ImageRef, kind: ImageError, sources: &HashMap<String, String>| PullError {
         reference: r.to_string(),
         registry: r.api_host().to_string(),
+        credential_source: sources.get(r.api_host()).cloned(),
         kind,
     };
     let mut registries: HashMap<String, Arc<Registry>> = HashMap::new();
     for r in references {
         let host = r.api_host();
-        if !registries.contains_key(host) {
-            let reg = Registry::connect(host, credentials.for_registry(host), &opts.client)
-                .await
-                .map_err(|e| fail(r, e.into()))?;
-            registries.insert(host.to_string(), Arc::new(reg));
+        if registries.contains_key(host) {
+            continue;
         }
+        let credential = credentials
+            .for_registry(&RegistryName::new(r.domain()))
+            .map_err(|e| fail(r, ImageError::Credentials(e), &sources))?;
+        let credential = credential.map(|(c, source)| {
+            tracing::info!("credentials for {host} from {source}");
+            sources.insert(host.to_string(), source);
+            c
+        });
+        let reg = Registry::connect(host, credential, &opts.client)
+            .await
+            .map_err(|e| fail(r, e.into(), &sources))?;
+        registries.insert(host.to_string(), Arc::new(reg));
     }
+    let sources = sources;
+    let fail = |r: &ImageRef, kind: ImageError| fail(r, kind, &sources);
     let resolve_opts = ResolveOptions {
         platform: &opts.platform,
         all_platforms: opts.all_platforms,

@@ -232,6 +232,15 @@ fn platform_of(entry: &Value) -> Option<Platform> {
     })
 }
 
+/// The top document of `reference`, checked: its digest and media type.
+pub async fn fetch_manifest(
+    registry: &Registry,
+    reference: &ImageRef,
+) -> Result<(Digest, &'static str), ImageError> {
+    let doc = fetch(registry, reference.repository(), reference.target()).await?;
+    Ok((doc.digest, doc.kind.media_type()))
+}
+
 /// Fetches the manifest an index entry points at; nested indexes are refused.
 async fn fetch_child(
     registry: &Registry,

@@ -139,6 +139,21 @@ impl Registry {
         self.state.lock().await.scheme.clone()
     }
 
+    /// Authenticates for `scope` as a pull would; for Bearer, the token's lifetime.
+    pub async fn authorize(
+        &self,
+        scope: &str,
+    ) -> Result<Option<std::time::Duration>, RegistryError> {
+        self.authorization(scope, false).await?;
+        Ok(self
+            .state
+            .lock()
+            .await
+            .tokens
+            .get(scope)
+            .map(|t| t.lifetime))
+    }
+
     async fn ping(&self) -> Result<(), RegistryError> {
         let url = self.base.join("v2/").expect("static path");
         let resp =

@@ -1,5 +1,6 @@
 //! One file per subcommand: build inputs, call the library, print the result.
 
+mod auth;
 mod pull;
 mod reference;
 
@@ -9,6 +10,7 @@ use super::args::{Cli, Command};
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
+        Command::Auth(args) => auth::run(&args),
         Command::Pull(args) => pull::run(&args),
         Command::Ref(args) => reference::run(&args),
     }

@@ -14,7 +14,7 @@ use crate::cli::settings;
 pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
     let refs = settings::references(&args.references)?;
     let opts = settings::pull_options(args)?;
-    let credentials = settings::flag_credentials(&args.credentials, &refs)?;
+    let credentials = settings::credential_chain(&args.credentials, &refs)?;
     let layout = Layout::open_or_create(&args.output).map_err(|source| Error::Layout {
         path: args.output.clone(),
         source,

@@ -1,0 +1,50 @@
+//! `--username` with `--password`, `--password-stdin` or `--password-file`.
+
+use super::names::NGC_USERNAME;
+use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName};
+use crate::secret::Secret;
+
+pub struct FlagSource {
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Which flag the password came from, for messages (`--password-file key.txt`).
+    pub password_origin: String,
+}
+
+impl CredentialSource for FlagSource {
+    fn name(&self) -> String {
+        "command-line flags".to_string()
+    }
+
+    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+        let invalid = |reason: &str| AuthError::Invalid {
+            what: "command-line credentials".into(),
+            reason: reason.into(),
+        };
+        let username = match (&self.username, &self.password) {
+            (None, None) => {
+                return Ok(Lookup::NotFound(
+                    "no --username or password flag given".into(),
+                ));
+            }
+            (Some(u), Some(_)) if !u.is_empty() => u.clone(),
+            // NGC's username is always the same literal; only the key varies.
+            (None, Some(_)) if registry.is_ngc() => NGC_USERNAME.to_string(),
+            (_, Some(_)) => {
+                return Err(invalid(
+                    "a password was given without --username (NGC: '$oauthtoken', ECR: AWS, GCR: _json_key)",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "--username was given without --password, --password-stdin or --password-file",
+                ));
+            }
+        };
+        let password = self.password.clone().expect("matched above");
+        Ok(Lookup::Found {
+            credential: Credential::Basic { username, password },
+            detail: format!("--username and {}", self.password_origin),
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! `regpull auth REF`: which credential was used, and what the registry made of it.
+
+use std::process::ExitCode;
+
+use regpull::auth::{RegistryName, Resolution};
+use regpull::pull::{self, ImageError, Probe, PullError};
+use regpull::registry::AuthScheme;
+use regpull::registry::redact::redact;
+use regpull::{Error, ImageRef};
+use serde_json::json;
+
+use crate::cli::args::AuthArgs;
+use crate::cli::{report, settings};
+
+pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
+    let reference = ImageRef::parse(&args.reference)?;
+    let chain = settings::credential_chain(&args.credentials, std::slice::from_ref(&reference))?;
+    let registry = RegistryName::new(reference.domain());
+    let resolution = chain.resolve(&registry).map_err(|e| PullError {
+        reference: reference.to_string(),
+        registry: reference.api_host().to_string(),
+        credential_source: None,
+        kind: ImageError::Credentials(e),
+    })?;
+    let opts = settings::client_options(&args.transport);
+    let credential = resolution.credential.clone().zip(resolution.source.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let outcome = runtime
+        .block_on(pull::probe(&reference, credential, &opts))
+        .map_err(Error::from);
+    if args.json {
+        println!("{}", as_json(&reference, &resolution, &outcome));
+    } else {
+        print_human(&reference, &resolution, &outcome);
+    }
+    match outcome {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => Ok(report::report(&e)),
+    }
+}
+
+fn scheme_fields(scheme: &AuthScheme) -> (&'static str, Option<String>, Option<String>) {
+    match scheme {
+        AuthScheme::Anonymous => ("none", None, None),
+        AuthScheme::Basic => ("basic", None, None),
+        AuthScheme::Bearer { realm, service } => ("bearer", Some(redact(realm)), service.clone()),
+    }
+}
+
+fn as_json(
+    reference: &ImageRef,
+    r: &Resolution,
+    outcome: &Result<Probe, Error>,
+) -> serde_json::Value {
+    let sources: Vec<_> = r
+        .steps
+        .iter()
+        .map(|s| json!({"source": s.source, "answered": s.answered.is_some(), "detail": s.answered, "reason": s.reason}))
+        .collect();
+    let mut v = json!({
+        "type": "auth",
+        "reference": reference.normalized(),
+        "api_host": reference.api_host(),
+        "sources": sources,
+        "credential_source": r.source,
+        "ok": outcome.is_ok(),
+    });
+    match outcome {
+        Ok(p) => {
+            let (scheme, realm, service) = scheme_fields(&p.scheme);
+            v["registry"] = json!(p.base_url);
+            v["scheme"] = json!(scheme);
+            v["realm"] = json!(realm);
+            v["service"] = json!(service);
+            v["scope"] = json!(p.scope);
+            v["token_obtained"] = json!(p.token_lifetime.is_some());
+            v["token_expires_in"] = json!(p.token_lifetime.map(|d| d.as_secs()));
+            v["manifest_digest"] = json!(p.manifest_digest.to_string());
+            v["manifest_media_type"] = json!(p.manifest_media_type);
+        }
+        Err(e) => {
+            v["error"] = json!(report::render(e));
+            v["exit_code"] = json!(report::exit_code(e.class()));
+        }
+    }
+    v
+}
+
+fn print_human(reference: &ImageRef, r: &Resolution, outcome: &Result<Probe, Error>) {
+    println!("image:        {}", reference.normalized());
+    println!("api host:     {}", reference.api_host());
+    println!("credentials:");
+    for s in &r.steps {
+        let mark = if s.answered.is_some() { "*" } else { "-" };
+        let detail = s
+            .answered
+            .as_ref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        println!("  {mark} {}: {}{detail}", s.source, s.reason);
+    }
+    if r.credential.is_none() {
+        println!("  = no source answered: requests are anonymous");
+    }
+    let Ok(p) = outcome else {
+        return;
+    };
+    println!("registry:     {}", p.base_url);
+    let (scheme, realm, service) = scheme_fields(&p.scheme);
+    match scheme {
+        "bearer" => println!(
+            "challenge:    Bearer realm {} service {}",
+            realm.unwrap_or_default(),
+            service.unwrap_or_else(|| "(none)".into())
+        ),
+        "basic" => println!("challenge:    Basic"),
+        _ => println!("challenge:    none (the registry answers anonymously)"),
+    }
+    println!("scope:        {}", p.scope);
+    match p.token_lifetime {
+        Some(d) => println!("token:        obtained, valid for {}s", d.as_secs()),
+        None => println!("token:        not used"),
+    }
+    println!(
+        "manifest:     {} ({}): pull access works",
+        p.manifest_digest, p.manifest_media_type
+    );
+}
