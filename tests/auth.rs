@@ -8,7 +8,7 @@ use support::distribution::{Auth, Distribution, TokenRegistry};
 use support::image;
 use support::push::{PushAuth, Pusher};
 use support::token_server::SERVICE;
-use support::{regpull, text};
+use support::{regpull, regpull_env, text};
 
 const USER: &str = "ci-bot";
 const PASSWORD: &str = "s3cr3t:with-colon-and\"quote";
@@ -132,13 +132,15 @@ fn htpasswd_over_tls_with_a_private_ca() {
         "{}",
         text(&untrusted.stderr)
     );
-    let via_env = std::process::Command::new(env!("CARGO_BIN_EXE_regpull"))
-        .args(["pull", &name, "-o", out, "-q"])
-        .env("SSL_CERT_FILE", &ca)
-        .env("REGPULL_USERNAME", USER)
-        .env("REGPULL_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
+    let via_env = regpull_env(
+        &["pull", &name, "-o", out, "-q"],
+        None,
+        &[
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+            ("REGPULL_USERNAME", USER),
+            ("REGPULL_PASSWORD", PASSWORD),
+        ],
+    );
     assert!(via_env.status.success(), "{}", text(&via_env.stderr));
     assert_no_secret(&via_env, &[PASSWORD]);
 

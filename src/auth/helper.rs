@@ -72,7 +72,10 @@ pub fn get(name: &str, server: &str, origin: &str) -> Result<Lookup, AuthError> 
             .chars()
             .take(200)
             .collect::<String>();
-        return Err(fail(format!("it exited with {}: {first}", out.status)));
+        return Err(fail(format!(
+            "it exited with {} ({origin} names it): {first}",
+            out.status
+        )));
     }
     let answer: HelperAnswer = serde_json::from_str(&stdout)
         .map_err(|e| fail(format!("its answer is not the helper protocol's JSON: {e}")))?;

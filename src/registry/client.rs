@@ -10,30 +10,19 @@
 
 use std::collections::HashMap;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RANGE, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
 use reqwest::{Client, Response, StatusCode, Url};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::auth_scheme::{self, AuthScheme, describe, may_carry_credentials};
 use super::body::read_error_body;
 use super::redact::redact;
 use super::token::{self, Token, TokenRequest};
 use super::transport::{self, ClientOptions, is_loopback_host};
-use super::{RegistryError, api_error, challenge, realm};
+use super::{RegistryError, api_error, realm};
 use crate::auth::Credential;
 use crate::secret::Secret;
-
-/// How the registry said it wants to be authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthScheme {
-    /// `/v2/` answered without a challenge.
-    Anonymous,
-    Basic,
-    Bearer {
-        realm: Url,
-        service: Option<String>,
-    },
-}
 
 #[derive(Debug)]
 struct AuthState {
@@ -169,7 +158,7 @@ impl Registry {
         match resp.status() {
             s if s.is_success() => Ok(()),
             StatusCode::UNAUTHORIZED => {
-                let scheme = self.scheme_from(resp.headers()).await?;
+                let scheme = auth_scheme::from_challenge(&self.host, resp.headers())?;
                 tracing::info!("{} asks for {}", self.host, describe(&scheme));
                 self.state.lock().await.scheme = scheme;
                 Ok(())
@@ -218,7 +207,7 @@ impl Registry {
                     self.host,
                     fetch.scope
                 );
-                let scheme = self.scheme_from(resp.headers()).await?;
+                let scheme = auth_scheme::from_challenge(&self.host, resp.headers())?;
                 let mut state = self.state.lock().await;
                 state.scheme = scheme;
                 state.tokens.remove(&fetch.scope);
@@ -288,71 +277,6 @@ impl Registry {
         };
         token::fetch(&self.http, &req).await
     }
-
-    /// Reads the challenge of a 401 into the scheme to use from now on.
-    async fn scheme_from(&self, headers: &HeaderMap) -> Result<AuthScheme, RegistryError> {
-        let header = headers
-            .get_all(WWW_AUTHENTICATE)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let bad = |source| RegistryError::BadChallenge {
-            registry: self.host.clone(),
-            header: header.clone(),
-            source,
-        };
-        if header.trim().is_empty() {
-            return Err(bad(None));
-        }
-        let parsed = challenge::parse(&header);
-        let bearer = parsed
-            .challenges
-            .iter()
-            .find(|c| c.scheme == "bearer" && c.param("realm").is_some());
-        if let Some(c) = bearer {
-            let realm = c.param("realm").expect("checked");
-            let realm = Url::parse(realm).map_err(|_| bad(parsed.error.clone()))?;
-            return Ok(AuthScheme::Bearer {
-                realm,
-                service: c
-                    .param("service")
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-            });
-        }
-        if parsed.challenges.iter().any(|c| c.scheme == "basic") {
-            return Ok(AuthScheme::Basic);
-        }
-        match (parsed.error, parsed.challenges.first()) {
-            (Some(e), _) => Err(bad(Some(e))),
-            (None, Some(c)) => Err(RegistryError::UnsupportedScheme {
-                registry: self.host.clone(),
-                scheme: c.scheme.clone(),
-                header: header.clone(),
-            }),
-            (None, None) => Err(bad(None)),
-        }
-    }
-}
-
-/// Credentials travel over HTTPS, or over plain HTTP only to this machine.
-fn may_carry_credentials(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    url.scheme() == "https" || is_loopback_host(host)
-}
-
-/// The scheme for logs: realm and service, never a credential.
-fn describe(scheme: &AuthScheme) -> String {
-    match scheme {
-        AuthScheme::Anonymous => "no authentication".into(),
-        AuthScheme::Basic => "Basic authentication".into(),
-        AuthScheme::Bearer { realm, service } => format!(
-            "Bearer tokens from {} (service {})",
-            redact(realm),
-            service.as_deref().unwrap_or("none")
-        ),
-    }
 }
 
 fn bearer(token: &Secret) -> Secret {
@@ -376,30 +300,5 @@ pub(crate) async fn status_error(operation: &str, resp: Response) -> RegistryErr
         errors,
         text,
         retry_after,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_never_cross_the_network_in_the_clear() {
-        let ok = [
-            "https://registry.example/",
-            "http://127.0.0.1:5000/",
-            "http://localhost/token",
-            "http://[::1]:5000/",
-        ];
-        for u in ok {
-            assert!(may_carry_credentials(&Url::parse(u).unwrap()), "{u}");
-        }
-        for u in [
-            "http://registry.example/",
-            "http://10.0.0.5:5000/token",
-            "http://localhost.evil.example/",
-        ] {
-            assert!(!may_carry_credentials(&Url::parse(u).unwrap()), "{u}");
-        }
     }
 }

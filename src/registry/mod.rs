@@ -1,6 +1,7 @@
 //! How to talk to a registry: the only module that speaks HTTP.
 
 pub mod api_error;
+mod auth_scheme;
 mod body;
 pub mod challenge;
 mod client;
@@ -10,7 +11,8 @@ pub mod redact;
 mod token;
 pub mod transport;
 
+pub use auth_scheme::AuthScheme;
 pub use body::read_capped;
-pub use client::{AuthScheme, Fetch, Registry};
+pub use client::{Fetch, Registry};
 pub use error::RegistryError;
 pub use transport::ClientOptions;

@@ -41,6 +41,29 @@ pub fn run_ok(cmd: &mut Command) -> String {
     stdout
 }
 
+/// Environment variables regpull reads that tests set explicitly or not at all.
+pub const ISOLATED_ENV: &[&str] = &[
+    "REGPULL_USERNAME",
+    "REGPULL_PASSWORD",
+    "REGPULL_OUTPUT",
+    "REGPULL_JOBS",
+    "DOCKER_DEFAULT_PLATFORM",
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "ENROOT_CONFIG_PATH",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "NGC_API_KEY",
+    "SREGISTRY_NVIDIA_TOKEN",
+    "APPTAINER_DOCKER_USERNAME",
+    "APPTAINER_DOCKER_PASSWORD",
+    "SINGULARITY_DOCKER_USERNAME",
+    "SINGULARITY_DOCKER_PASSWORD",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
 /// The regpull binary's output for `args`, with `stdin` fed to it. Only
 /// integration tests know where cargo built the binary; the demo example, which
 /// shares this kit, finds it itself.
@@ -59,11 +82,12 @@ pub fn regpull_env(
         panic!("regpull() is for integration tests, where cargo names the binary");
     };
     let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env_remove("REGPULL_USERNAME")
-        .env_remove("REGPULL_PASSWORD")
-        .env_remove("DOCKER_DEFAULT_PLATFORM")
-        .env_remove("REGPULL_OUTPUT")
+    cmd.args(args);
+    // No credential or setting of the machine running the tests may leak in.
+    for var in ISOLATED_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", "/nonexistent/regpull-test-home")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

@@ -32,6 +32,8 @@ struct Inner {
     /// `Some((user, password))`: only that user gets tokens; `None`: anyone does.
     user: Option<(String, String)>,
     expires_in: u64,
+    /// The OAuth2 refresh token (docker's identity token) the POST form accepts.
+    refresh_token: Mutex<Option<String>>,
     seen: Mutex<Vec<Seen>>,
 }
 
@@ -48,10 +50,11 @@ impl TokenServer {
             cert_der,
             user: user.map(|(u, p)| (u.to_string(), p.to_string())),
             expires_in: 300,
+            refresh_token: Mutex::new(None),
             seen: Mutex::new(Vec::new()),
         });
         let app = Router::new()
-            .route("/token", get(token))
+            .route("/token", get(token).post(oauth))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -63,6 +66,11 @@ impl TokenServer {
             inner,
             _task: task,
         }
+    }
+
+    /// Accept `refresh_token` in the OAuth2 POST form (grant_type=refresh_token).
+    pub fn accept_refresh_token(&self, refresh_token: &str) {
+        *self.inner.refresh_token.lock().unwrap() = Some(refresh_token.to_string());
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -106,6 +114,27 @@ async fn token(
     let token = sign(&inner, &scope);
     axum::Json(json!({"token": token, "access_token": token, "expires_in": inner.expires_in}))
         .into_response()
+}
+
+/// distribution `oauth.md`: a form POST; answers `access_token`, as the spec says.
+async fn oauth(
+    State(inner): State<Arc<Inner>>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    inner.seen.lock().unwrap().push(Seen {
+        query: form.clone(),
+        basic: None,
+    });
+    let expected = inner.refresh_token.lock().unwrap().clone();
+    let ok = form.get("grant_type").map(String::as_str) == Some("refresh_token")
+        && expected.is_some()
+        && form.get("refresh_token") == expected.as_ref()
+        && form.get("service").map(String::as_str) == Some(SERVICE);
+    if !ok {
+        return (StatusCode::UNAUTHORIZED, "invalid_grant").into_response();
+    }
+    let scope = form.get("scope").cloned().unwrap_or_default();
+    axum::Json(json!({"access_token": sign(&inner, &scope), "expires_in": inner.expires_in, "scope": scope})).into_response()
 }
 
 fn sign(inner: &Inner, scope: &str) -> String {
