@@ -43,6 +43,14 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    #[error("logging in to {registry}")]
+    Login {
+        registry: String,
+        #[source]
+        source: Box<crate::registry::RegistryError>,
+    },
+    #[error("saving credentials")]
+    Credentials(#[source] crate::auth::AuthError),
     #[error("OCI layout {path}")]
     Layout {
         path: std::path::PathBuf,
@@ -62,6 +70,8 @@ impl Error {
         match self {
             Error::Reference(_) | Error::Platform(_) | Error::Usage { .. } => ErrorClass::Usage,
             Error::Pull(e) => e.class(),
+            Error::Login { source, .. } => source.class(),
+            Error::Credentials(_) => ErrorClass::Auth,
             Error::Layout { source, .. } => match source {
                 LayoutError::Verify { .. } => ErrorClass::Verification,
                 LayoutError::NotALayout { .. } => ErrorClass::Usage,
@@ -82,6 +92,12 @@ impl Error {
             ),
             Error::Pull(e) => crate::hints::for_pull(e),
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Login { registry, source } if source.class() == ErrorClass::Auth => Some(format!(
+                "the registry refused these credentials; nothing was saved (NGC: '$oauthtoken' and the API key; \
+                 ECR: AWS and `aws ecr get-login-password`; GCR: _json_key and the key file) for {registry}"
+            )),
+            Error::Login { .. } => None,
+            Error::Credentials(_) => Some("fix the file named above, or choose another with --auth-file".into()),
             Error::Platform(_) => Some("platforms look like OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8".into()),
             Error::Layout { source, .. } => crate::hints::for_layout(source),
         }

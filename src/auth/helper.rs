@@ -94,3 +94,53 @@ pub fn get(name: &str, server: &str, origin: &str) -> Result<Lookup, AuthError> 
         detail: format!("{program} ({origin}) for {server}"),
     })
 }
+
+/// `docker-credential-NAME store`: hands the helper a credential to keep.
+pub fn store(name: &str, server: &str, username: &str, secret: &Secret) -> Result<(), AuthError> {
+    let input =
+        serde_json::json!({"ServerURL": server, "Username": username, "Secret": secret.expose()});
+    run(name, "store", server, input.to_string().as_bytes())
+}
+
+/// `docker-credential-NAME erase`: asks the helper to forget `server`.
+pub fn erase(name: &str, server: &str) -> Result<(), AuthError> {
+    run(name, "erase", server, server.as_bytes())
+}
+
+fn run(name: &str, verb: &str, server: &str, input: &[u8]) -> Result<(), AuthError> {
+    let program = format!("docker-credential-{name}");
+    let fail = |reason: String| AuthError::Helper {
+        helper: program.clone(),
+        server: server.to_string(),
+        reason,
+    };
+    let mut child = Command::new(&program)
+        .arg(verb)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(format!("cannot run `{program} {verb}`: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| fail(format!("cannot run it: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    let first: String = said
+        .trim()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    Err(fail(format!(
+        "`{verb}` exited with {}: {first}",
+        out.status
+    )))
+}

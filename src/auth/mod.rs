@@ -17,6 +17,7 @@ mod flags;
 mod gcr;
 mod helper;
 pub mod names;
+mod store;
 
 pub use chain::{Chain, Resolution, Step};
 pub use credential::Credential;
@@ -27,6 +28,7 @@ pub use error::AuthError;
 pub use flags::FlagSource;
 pub use gcr::GoogleApplicationCredentials;
 pub use names::RegistryName;
+pub use store::ConfigStore;
 
 /// What a source says about one registry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,6 +33,13 @@ pub enum Command {
     /// obtained and for how long, and whether the manifest could be read. Never
     /// prints a secret.
     Auth(AuthArgs),
+    /// Verify credentials for a registry and store them as `docker login` does.
+    ///
+    /// Writes docker's config.json ($DOCKER_CONFIG or ~/.docker/config.json; mode
+    /// 0600) or --auth-file, or hands them to the credential helper it names.
+    Login(LoginArgs),
+    /// Remove stored credentials for a registry.
+    Logout(LogoutArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.
@@ -174,4 +181,28 @@ pub struct AuthArgs {
 
     #[command(flatten)]
     pub transport: TransportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The registry, e.g. `nvcr.io`, `localhost:5000`; Docker Hub when omitted.
+    #[arg(value_name = "REGISTRY", default_value = "docker.io")]
+    pub registry: String,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry; Docker Hub when omitted.
+    #[arg(value_name = "REGISTRY", default_value = "docker.io")]
+    pub registry: String,
+
+    /// The auth file to edit instead of docker's config.json.
+    #[arg(long, value_name = "FILE")]
+    pub auth_file: Option<std::path::PathBuf>,
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use regpull::Secret;
 use regpull::auth::{
-    AuthFile, Chain, DockerConfig, EnrootCredentials, EnvSource, FlagSource,
-    GoogleApplicationCredentials,
+    AuthFile, Chain, ConfigStore, Credential, CredentialSource, DockerConfig, EnrootCredentials,
+    EnvSource, FlagSource, GoogleApplicationCredentials, Lookup, RegistryName,
 };
 use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
@@ -151,4 +151,43 @@ fn strip_one_newline(mut s: String) -> String {
         }
     }
     s
+}
+
+/// Where `login` and `logout` keep credentials: --auth-file, else docker's config.json.
+pub fn config_store(auth_file: Option<&std::path::Path>) -> ConfigStore {
+    match auth_file {
+        Some(f) => ConfigStore::new(f),
+        None => {
+            let var = |k: &str| {
+                std::env::var_os(k)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            };
+            let dir = var("DOCKER_CONFIG")
+                .unwrap_or_else(|| var("HOME").unwrap_or_default().join(".docker"));
+            ConfigStore::new(dir.join("config.json"))
+        }
+    }
+}
+
+/// The username and password `login` was given (flags only: login stores what
+/// the user typed, never what another source holds).
+pub fn login_credentials(
+    args: &CredentialArgs,
+    registry: &RegistryName,
+) -> Result<(String, Secret), Error> {
+    let flags = flag_source(args, &[])?.ok_or_else(|| {
+        usage(
+            "login needs --username and a password",
+            Some("e.g. regpull login nvcr.io --username '$oauthtoken' --password-stdin < key.txt"),
+        )
+    })?;
+    match flags.lookup(registry) {
+        Ok(Lookup::Found {
+            credential: Credential::Basic { username, password },
+            ..
+        }) => Ok((username, password)),
+        Ok(_) => Err(usage("login needs --username and a password", None)),
+        Err(e) => Err(usage(e.to_string(), None)),
+    }
 }

@@ -115,11 +115,7 @@ impl ImageRef {
 
     /// The host (and port) that serves the Registry v2 API for this reference.
     pub fn api_host(&self) -> &str {
-        if self.domain == DOCKER_HUB_DOMAIN {
-            DOCKER_HUB_API_HOST
-        } else {
-            &self.domain
-        }
+        api_host(&self.domain)
     }
 
     /// The repository path (`library/ubuntu`).
@@ -196,6 +192,30 @@ impl FromStr for ImageRef {
     type Err = ReferenceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ImageRef::parse(s)
+    }
+}
+
+/// The API host for a registry domain: Docker Hub's is `registry-1.docker.io`.
+pub fn api_host(domain: &str) -> &str {
+    if domain == DOCKER_HUB_DOMAIN {
+        DOCKER_HUB_API_HOST
+    } else {
+        domain
+    }
+}
+
+/// A registry as users type it for `login` (`https://index.docker.io/v1/`,
+/// `nvcr.io`, `localhost:5000`), reduced to the domain used in references.
+pub fn registry_domain(input: &str) -> String {
+    let no_scheme = input.split_once("://").map_or(input, |(_, rest)| rest);
+    let host = no_scheme
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    match host.as_str() {
+        "" | LEGACY_DOCKER_HUB_DOMAIN | DOCKER_HUB_API_HOST => DOCKER_HUB_DOMAIN.to_string(),
+        _ => host,
     }
 }
 

@@ -128,6 +128,38 @@ impl Registry {
         self.state.lock().await.scheme.clone()
     }
 
+    /// Checks the credential itself, as `docker login` does: an authenticated
+    /// `GET /v2/` for Basic, a token request without scope for Bearer.
+    pub async fn verify_login(&self) -> Result<AuthScheme, RegistryError> {
+        let scheme = self.auth_scheme().await;
+        match &scheme {
+            AuthScheme::Anonymous => {}
+            AuthScheme::Basic => {
+                let auth = self.authorization("", false).await?;
+                let url = self.base.join("v2/").expect("static path");
+                let mut req = self.http.get(url.clone());
+                if let Some(a) = &auth {
+                    req = req.header(AUTHORIZATION, a.expose());
+                }
+                let resp = req.send().await.map_err(|source| RegistryError::Connect {
+                    url: redact(&url),
+                    source,
+                })?;
+                if !resp.status().is_success() {
+                    let (errors, _) = api_error::parse(&read_error_body(resp).await);
+                    return Err(RegistryError::Unauthorized {
+                        registry: self.host.clone(),
+                        errors,
+                    });
+                }
+            }
+            AuthScheme::Bearer { .. } => {
+                self.authorization("", true).await?;
+            }
+        }
+        Ok(scheme)
+    }
+
     /// Authenticates for `scope` as a pull would; for Bearer, the token's lifetime.
     pub async fn authorize(
         &self,

@@ -113,7 +113,10 @@ fn get(http: &Client, req: &TokenRequest<'_>) -> reqwest::RequestBuilder {
         if let Some(service) = req.service.filter(|s| !s.is_empty()) {
             q.append_pair("service", service);
         }
-        q.append_pair("scope", req.scope);
+        // An empty scope asks only "are these credentials good?" (docker login).
+        if !req.scope.is_empty() {
+            q.append_pair("scope", req.scope);
+        }
     }
     http.get(url)
 }
@@ -126,7 +129,9 @@ fn oauth_form<'a>(
     if let Some(service) = req.service.filter(|s| !s.is_empty()) {
         form.push(("service", service));
     }
-    form.push(("scope", req.scope));
+    if !req.scope.is_empty() {
+        form.push(("scope", req.scope));
+    }
     form.push(("client_id", CLIENT_ID));
     form
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand: build inputs, call the library, print the result.
 
 mod auth;
+mod login;
 mod pull;
 mod reference;
 
@@ -11,6 +12,8 @@ use super::args::{Cli, Command};
 pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
         Command::Auth(args) => auth::run(&args),
+        Command::Login(args) => login::login(&args),
+        Command::Logout(args) => login::logout(&args),
         Command::Pull(args) => pull::run(&args),
         Command::Ref(args) => reference::run(&args),
     }
