@@ -4,9 +4,29 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+const EXAMPLES: &str = "\
+Examples:
+  regpull pull alpine:3.20 -o ./oci                       Docker Hub, anonymous
+  regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 \\
+      --username '$oauthtoken' --password-stdin < ngc-key.txt       NVIDIA NGC
+  aws ecr get-login-password | regpull pull \\
+      123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1 --username AWS --password-stdin
+  regpull pull gcr.io/proj/app:1 --username _json_key --password-file key.json
+  regpull pull harbor.example.com/team/app:2 --platform linux/arm64
+  regpull auth nvcr.io/nvidia/pytorch:24.01-py3           which credentials, and do they work
+
+Credential sources, exit codes and JSON output: see docs/ in the source tree.";
+
+const PULL_EXAMPLES: &str = "\
+Examples:
+  regpull pull alpine:3.20 -o ./oci
+  regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 --username '$oauthtoken' --password-stdin < key.txt
+  regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:<digest>
+  regpull pull --all-platforms quay.io/org/app:3";
+
 /// Pull container images from private registries into a local OCI image layout.
 #[derive(Debug, Parser)]
-#[command(name = "regpull", version, about, long_about = None)]
+#[command(name = "regpull", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     /// Log what regpull does to stderr: -v for steps, -vv for every request.
     /// Secrets and pre-signed URL queries are never logged.
@@ -20,11 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Pull images into a local OCI image layout.
-    ///
-    /// Examples:
-    ///   regpull pull alpine:3.20 -o ./oci
-    ///   regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 --username '$oauthtoken' --password-stdin < key.txt
-    ///   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:...
+    #[command(after_help = PULL_EXAMPLES)]
     Pull(PullArgs),
     /// Check authentication for an image without pulling it.
     ///
