@@ -177,6 +177,11 @@ pub struct TransportArgs {
     #[arg(long)]
     pub plain_http: bool,
 
+    /// Connect to IP:PORT whenever HOST is asked for (registry or token realm);
+    /// may be repeated. For mirrors behind split DNS and air-gapped sites.
+    #[arg(long, value_name = "HOST=IP:PORT", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+
     /// Give up on a connection that sends nothing for this many seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
@@ -221,4 +226,17 @@ pub struct LogoutArgs {
     /// The auth file to edit instead of docker's config.json.
     #[arg(long, value_name = "FILE")]
     pub auth_file: Option<std::path::PathBuf>,
+}
+
+fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
+    let (host, addr) = s
+        .split_once('=')
+        .ok_or("expected HOST=IP:PORT, e.g. nvcr.io=10.0.0.5:443")?;
+    let addr = addr
+        .parse()
+        .map_err(|e| format!("{addr:?} is not IP:PORT ({e}); IPv6 goes in brackets: [::1]:443"))?;
+    if host.is_empty() {
+        return Err("the host before '=' is empty".into());
+    }
+    Ok((host.to_lowercase(), addr))
 }

@@ -55,6 +55,7 @@ pub fn client_options(t: &TransportArgs) -> ClientOptions {
         insecure: t.insecure,
         plain_http: t.plain_http,
         read_timeout: Duration::from_secs(t.timeout.max(1)),
+        resolve: t.resolve.clone(),
         ..ClientOptions::default()
     }
 }

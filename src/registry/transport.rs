@@ -33,6 +33,9 @@ pub struct ClientOptions {
     /// Abandon a connection that sends nothing for this long.
     pub read_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Connect to this address whenever the host is asked for (`--resolve`): for
+    /// mirrors behind split DNS, air-gapped sites, and tests.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl Default for ClientOptions {
@@ -45,6 +48,7 @@ impl Default for ClientOptions {
             plain_http: false,
             read_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(15),
+            resolve: Vec::new(),
         }
     }
 }
@@ -61,6 +65,9 @@ pub fn build(host: &str, opts: &ClientOptions) -> Result<Client, RegistryError> 
         .connect_timeout(opts.connect_timeout)
         .redirect(redirect_policy())
         .danger_accept_invalid_certs(opts.insecure);
+    for (name, addr) in &opts.resolve {
+        builder = builder.resolve(name, *addr);
+    }
     for path in ca_files(host, opts).map_err(tls_err)? {
         let pem = fs::read(&path)
             .map_err(|e| tls_err(format!("cannot read CA file {}: {e}", path.display())))?;

@@ -7,7 +7,9 @@ pub mod fake_registry;
 pub mod image;
 pub mod object_store;
 pub mod push;
+pub mod tls_serve;
 pub mod token_server;
+pub mod vendor;
 
 use std::process::Command;
 
