@@ -5,7 +5,7 @@ mod support;
 
 use support::image;
 use support::vendor::{Profile, TokenFields, Vendor};
-use support::{regpull_env, text};
+use support::{regpull_env, snapshot, text};
 
 const NGC_KEY: &str = "nvapi-0123456789abcdef";
 const GCR_KEY: &str = "{\n  \"type\": \"service_account\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIE:abc\\n-----END PRIVATE KEY-----\\n\"\n}\n";
@@ -343,4 +343,21 @@ async fn acr_post_only_token_endpoint_with_access_token_only() {
         .expect("fell back to the OAuth2 POST");
     assert_eq!(post.params["grant_type"], "password");
     assert_eq!(post.params["scope"], "repository:samples/hello:pull");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regpull_auth_explains_an_ngc_login() {
+    let v = Vendor::start(ngc()).await;
+    v.add_image("nvidia/pytorch", "24.01-py3", &sample());
+    let mut args: Vec<String> = vec!["auth".into(), "nvcr.io/nvidia/pytorch:24.01-py3".into()];
+    args.extend(v.connect_args());
+    let o = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        regpull_env(&args, None, &[("NGC_API_KEY", NGC_KEY)])
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!text(&o.stdout).contains(NGC_KEY));
+    snapshot("auth-ngc", &text(&o.stdout));
 }
