@@ -36,7 +36,13 @@ impl ConfigStore {
         let mut config = self.load()?;
         let key = registry.aliases()[0].to_string();
         if let Some(name) = self.helper_for(&config, registry) {
-            helper::store(&name, &key, username, password)?;
+            helper::store(
+                &name,
+                &key,
+                username,
+                password,
+                &self.path.display().to_string(),
+            )?;
             return Ok(format!(
                 "docker-credential-{name} (named in {})",
                 self.path.display()
@@ -59,7 +65,11 @@ impl ConfigStore {
     pub fn erase(&self, registry: &RegistryName) -> Result<bool, AuthError> {
         let mut config = self.load()?;
         if let Some(name) = self.helper_for(&config, registry) {
-            helper::erase(&name, registry.aliases()[0])?;
+            helper::erase(
+                &name,
+                registry.aliases()[0],
+                &self.path.display().to_string(),
+            )?;
         }
         let Some(auths) = config.get_mut("auths").and_then(Value::as_object_mut) else {
             return Ok(false);

@@ -129,35 +129,17 @@ impl Registry {
     }
 
     /// Checks the credential itself, as `docker login` does: an authenticated
-    /// `GET /v2/` for Basic, a token request without scope for Bearer.
+    /// `GET /v2/`, with a token requested without scope for Bearer registries.
     pub async fn verify_login(&self) -> Result<AuthScheme, RegistryError> {
-        let scheme = self.auth_scheme().await;
-        match &scheme {
-            AuthScheme::Anonymous => {}
-            AuthScheme::Basic => {
-                let auth = self.authorization("", false).await?;
-                let url = self.base.join("v2/").expect("static path");
-                let mut req = self.http.get(url.clone());
-                if let Some(a) = &auth {
-                    req = req.header(AUTHORIZATION, a.expose());
-                }
-                let resp = req.send().await.map_err(|source| RegistryError::Connect {
-                    url: redact(&url),
-                    source,
-                })?;
-                if !resp.status().is_success() {
-                    let (errors, _) = api_error::parse(&read_error_body(resp).await);
-                    return Err(RegistryError::Unauthorized {
-                        registry: self.host.clone(),
-                        errors,
-                    });
-                }
-            }
-            AuthScheme::Bearer { .. } => {
-                self.authorization("", true).await?;
-            }
-        }
-        Ok(scheme)
+        let check = Fetch {
+            operation: "login check (GET /v2/)",
+            path: "v2/".to_string(),
+            scope: String::new(),
+            accept: None,
+            from_offset: None,
+        };
+        self.get(&check).await?;
+        Ok(self.auth_scheme().await)
     }
 
     /// Authenticates for `scope` as a pull would; for Bearer, the token's lifetime.

@@ -10,36 +10,9 @@ pub struct Tls {
     pub key_pem: PathBuf,
 }
 
-/// Writes ca.pem, server.pem and server.key into `dir`.
+/// Writes ca.pem, server.pem and server.key into `dir`, for localhost and 127.0.0.1.
 pub fn generate(dir: &Path) -> Tls {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "regpull test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params
-        .subject_alt_names
-        .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
-    let cert = params.signed_by(&key, &issuer).unwrap();
-
-    let tls = Tls {
-        ca_pem: dir.join("ca.pem"),
-        cert_pem: dir.join("server.pem"),
-        key_pem: dir.join("server.key"),
-    };
-    std::fs::write(&tls.ca_pem, ca_cert.pem()).unwrap();
-    std::fs::write(&tls.cert_pem, cert.pem()).unwrap();
-    std::fs::write(&tls.key_pem, key.serialize_pem()).unwrap();
-    tls
+    generate_for(dir, &["localhost"])
 }
 
 /// A self-signed signing key and certificate (for JWTs the registry trusts).
@@ -73,9 +46,9 @@ pub fn generate_for(dir: &Path, names: &[&str]) -> Tls {
         .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
     let cert = params.signed_by(&key, &issuer).unwrap();
     let tls = Tls {
-        ca_pem: dir.join("vendor-ca.pem"),
-        cert_pem: dir.join("vendor.pem"),
-        key_pem: dir.join("vendor.key"),
+        ca_pem: dir.join("ca.pem"),
+        cert_pem: dir.join("server.pem"),
+        key_pem: dir.join("server.key"),
     };
     std::fs::write(&tls.ca_pem, ca_cert.pem()).unwrap();
     std::fs::write(&tls.cert_pem, cert.pem()).unwrap();

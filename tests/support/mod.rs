@@ -149,12 +149,18 @@ pub async fn pull_from(
 /// Compares `actual` with `tests/snapshots/NAME.txt`; REGPULL_UPDATE_SNAPSHOTS=1
 /// rewrites the file instead, for review in the diff.
 pub fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(format!("{name}.txt"));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
     if std::env::var_os("REGPULL_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing; run with REGPULL_UPDATE_SNAPSHOTS=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with REGPULL_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
     assert_eq!(actual, expected, "output changed; see {}", path.display());
 }
