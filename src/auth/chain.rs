@@ -36,6 +36,11 @@ impl Chain {
         self.sources.push(Box::new(source));
     }
 
+    /// Drops every source's cached answer for `registry` (a 403 "expired").
+    pub fn invalidate(&self, registry: &RegistryName) {
+        self.sources.iter().for_each(|s| s.invalidate(registry));
+    }
+
     pub fn resolve(&self, registry: &RegistryName) -> Result<Resolution, AuthError> {
         let mut steps = Vec::new();
         for source in &self.sources {

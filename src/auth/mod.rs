@@ -10,6 +10,7 @@
 mod chain;
 mod credential;
 mod docker_config;
+mod ecr;
 mod enroot;
 mod env;
 mod error;
@@ -22,6 +23,7 @@ mod store;
 pub use chain::{Chain, Resolution, Step};
 pub use credential::Credential;
 pub use docker_config::{AuthFile, DockerConfig};
+pub use ecr::{EcrSource, ecr_registry};
 pub use enroot::EnrootCredentials;
 pub use env::EnvSource;
 pub use error::AuthError;
@@ -47,4 +49,6 @@ pub trait CredentialSource: Send + Sync {
     /// A short name for messages: `docker config /home/u/.docker/config.json`.
     fn name(&self) -> String;
     fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError>;
+    /// Forget anything cached for `registry` (after the registry refused it as expired).
+    fn invalidate(&self, _registry: &RegistryName) {}
 }

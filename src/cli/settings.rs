@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use regpull::Secret;
 use regpull::auth::{
-    AuthFile, Chain, ConfigStore, Credential, CredentialSource, DockerConfig, EnrootCredentials,
-    EnvSource, FlagSource, GoogleApplicationCredentials, Lookup, RegistryName,
+    AuthFile, Chain, ConfigStore, Credential, CredentialSource, DockerConfig, EcrSource,
+    EnrootCredentials, EnvSource, FlagSource, GoogleApplicationCredentials, Lookup, RegistryName,
 };
 use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
@@ -90,6 +90,8 @@ pub fn credential_chain(args: &CredentialArgs, refs: &[ImageRef]) -> Result<Chai
         .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("enroot")))
         .unwrap_or_else(|| home.join(".config/enroot"));
     chain.push(EnrootCredentials::new(enroot_dir.join(".credentials")));
+    let ecr_endpoint = var("AWS_ENDPOINT_URL_ECR").map(|p| p.display().to_string());
+    chain.push(EcrSource::new(ecr_endpoint));
     chain.push(GoogleApplicationCredentials::new(var(
         "GOOGLE_APPLICATION_CREDENTIALS",
     )));

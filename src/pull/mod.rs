@@ -53,6 +53,8 @@ pub trait Credentials: Send + Sync {
         &self,
         registry: &RegistryName,
     ) -> Result<Option<(Credential, String)>, AuthError>;
+    /// Forget cached answers for `registry`; the registry said they expired.
+    fn invalidate(&self, _registry: &RegistryName) {}
 }
 
 impl Credentials for Chain {
@@ -62,6 +64,10 @@ impl Credentials for Chain {
     ) -> Result<Option<(Credential, String)>, AuthError> {
         let r = self.resolve(registry)?;
         Ok(r.credential.zip(r.source))
+    }
+
+    fn invalidate(&self, registry: &RegistryName) {
+        Chain::invalidate(self, registry);
     }
 }
 
@@ -99,7 +105,7 @@ pub struct PullReport {
 pub async fn pull(
     layout: &Layout,
     references: &[ImageRef],
-    credentials: &dyn Credentials,
+    credentials: Arc<dyn Credentials>,
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Result<PullReport, PullError> {
@@ -124,9 +130,14 @@ pub async fn pull(
             sources.insert(host.to_string(), source);
             c
         });
-        let reg = Registry::connect(host, credential, &opts.client)
+        let mut reg = Registry::connect(host, credential, &opts.client)
             .await
             .map_err(|e| fail(r, e.into(), &sources))?;
+        let (creds, name) = (credentials.clone(), RegistryName::new(r.domain()));
+        reg.set_refresher(Arc::new(move || {
+            creds.invalidate(&name);
+            creds.for_registry(&name).ok().flatten().map(|(c, _)| c)
+        }));
         registries.insert(host.to_string(), Arc::new(reg));
     }
     let sources = sources;

@@ -45,9 +45,17 @@ pub struct Registry {
     host: String,
     base: Url,
     http: Client,
-    credential: Option<Credential>,
+    credential: std::sync::Mutex<Option<Credential>>,
+    refresher: Option<Refresher>,
     state: Mutex<AuthState>,
 }
+
+/// Produces a fresh credential after the registry said the current one expired
+/// (ECR's 12-hour tokens answer 403 "Your authorization token has expired").
+pub type Refresher = std::sync::Arc<dyn Fn() -> Option<Credential> + Send + Sync>;
+
+/// ECR's words for an expired token, in a 403 body.
+const EXPIRED_TOKEN: &str = "token has expired";
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,7 +115,8 @@ impl Registry {
             host: host.to_string(),
             base,
             http,
-            credential,
+            credential: std::sync::Mutex::new(credential),
+            refresher: None,
             state: Mutex::new(AuthState {
                 scheme: AuthScheme::Anonymous,
                 tokens: HashMap::new(),
@@ -126,6 +135,37 @@ impl Registry {
     /// The scheme learned from the registry's challenge.
     pub async fn auth_scheme(&self) -> AuthScheme {
         self.state.lock().await.scheme.clone()
+    }
+
+    /// Lets the registry ask for a fresh credential once when it reports the
+    /// current one as expired.
+    pub fn set_refresher(&mut self, refresher: Refresher) {
+        self.refresher = Some(refresher);
+    }
+
+    fn credential(&self) -> Option<Credential> {
+        self.credential.lock().expect("not poisoned").clone()
+    }
+
+    /// After a 403 "token has expired": a new credential, and no token from the old one.
+    async fn refresh_credential(&self) -> bool {
+        let Some(refresher) = self.refresher.clone() else {
+            return false;
+        };
+        let fresh = tokio::task::spawn_blocking(move || refresher())
+            .await
+            .ok()
+            .flatten();
+        let Some(fresh) = fresh else {
+            return false;
+        };
+        tracing::info!(
+            "{} reported an expired credential; using a fresh one",
+            self.host
+        );
+        *self.credential.lock().expect("not poisoned") = Some(fresh);
+        self.state.lock().await.tokens.clear();
+        true
     }
 
     /// Checks the credential itself, as `docker login` does: an authenticated
@@ -208,12 +248,15 @@ impl Registry {
                 source,
             })?;
             tracing::debug!("GET {} -> {}", redact(resp.url()), resp.status().as_u16());
+            if resp.status().is_success() {
+                return Ok(resp);
+            }
             if resp.status() != StatusCode::UNAUTHORIZED {
-                return if resp.status().is_success() {
-                    Ok(resp)
-                } else {
-                    Err(status_error(fetch.operation, resp).await)
-                };
+                let err = status_error(fetch.operation, resp).await;
+                if attempt == 0 && is_expired(&err) && self.refresh_credential().await {
+                    continue;
+                }
+                return Err(err);
             }
             if attempt == 0 {
                 tracing::info!(
@@ -246,12 +289,13 @@ impl Registry {
         match state.scheme.clone() {
             AuthScheme::Anonymous => Ok(None),
             AuthScheme::Basic => {
-                if self.credential.is_some() && !may_carry_credentials(&self.base) {
+                let credential = self.credential();
+                if credential.is_some() && !may_carry_credentials(&self.base) {
                     return Err(RegistryError::InsecureBasic {
                         registry: self.host.clone(),
                     });
                 }
-                Ok(self.credential.as_ref().and_then(Credential::basic_header))
+                Ok(credential.as_ref().and_then(Credential::basic_header))
             }
             AuthScheme::Bearer { realm, service } => {
                 let now = Instant::now();
@@ -278,7 +322,8 @@ impl Registry {
             reason,
         };
         realm::check(&self.base, realm).await.map_err(refused)?;
-        if self.credential.is_some() && !may_carry_credentials(realm) {
+        let credential = self.credential();
+        if credential.is_some() && !may_carry_credentials(realm) {
             return Err(refused(
                 "it is plain HTTP and would carry your credentials in the clear".into(),
             ));
@@ -287,9 +332,27 @@ impl Registry {
             realm,
             service,
             scope,
-            credential: self.credential.as_ref(),
+            credential: credential.as_ref(),
         };
         token::fetch(&self.http, &req).await
+    }
+}
+
+fn is_expired(err: &RegistryError) -> bool {
+    match err {
+        RegistryError::Status {
+            status: 403,
+            errors,
+            text,
+            ..
+        } => {
+            let said = errors
+                .iter()
+                .map(|e| e.message.to_lowercase())
+                .chain(text.iter().map(|t| t.to_lowercase()));
+            said.into_iter().any(|m| m.contains(EXPIRED_TOKEN))
+        }
+        _ => false,
     }
 }
 

@@ -13,6 +13,6 @@ pub mod transport;
 
 pub use auth_scheme::AuthScheme;
 pub use body::read_capped;
-pub use client::{Fetch, Registry};
+pub use client::{Fetch, Refresher, Registry};
 pub use error::RegistryError;
 pub use transport::ClientOptions;

@@ -7,6 +7,7 @@ pub mod fake_registry;
 pub mod image;
 pub mod object_store;
 pub mod push;
+pub mod sigv4;
 pub mod tls_serve;
 pub mod token_server;
 pub mod vendor;
@@ -64,6 +65,16 @@ pub const ISOLATED_ENV: &[&str] = &[
     "SINGULARITY_DOCKER_PASSWORD",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_ECR",
 ];
 
 /// The regpull binary's output for `args`, with `stdin` fed to it. Only
@@ -89,7 +100,10 @@ pub fn regpull_env(
     for var in ISOLATED_ENV {
         cmd.env_remove(var);
     }
+    // The AWS SDK would otherwise probe the instance metadata service, which
+    // tests must never contact.
     cmd.env("HOME", "/nonexistent/regpull-test-home")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

@@ -29,7 +29,13 @@ pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
-    let result = runtime.block_on(pull::pull(&layout, &refs, &credentials, &opts, progress));
+    let result = runtime.block_on(pull::pull(
+        &layout,
+        &refs,
+        std::sync::Arc::new(credentials),
+        &opts,
+        progress,
+    ));
     if let Some(b) = &bars {
         b.finish();
     }
