@@ -57,6 +57,11 @@ pub struct Profile {
     pub blob_redirect_host: Option<&'static str>,
     /// Answer 403 DENIED when a token's scope does not name the repository (GCR).
     pub deny_wrong_scope: bool,
+    /// Serve ECR's GetAuthorizationToken for this (access key, secret key); each
+    /// call issues a new password, which becomes the only one the registry takes.
+    pub ecr_api: Option<(&'static str, &'static str)>,
+    /// With Basic: a password is good for this many requests, then 403 "expired".
+    pub basic_uses: Option<usize>,
 }
 
 /// One token request as the simulator saw it.
@@ -76,6 +81,9 @@ struct State_ {
     issued: usize,
     token_requests: Vec<TokenRequest>,
     storage_authorization: Vec<String>,
+    ecr_password: Option<(String, usize)>,
+    ecr_calls: usize,
+    ecr_rejected_signatures: usize,
 }
 
 pub struct Vendor {
@@ -135,6 +143,17 @@ impl Vendor {
         self.state.lock().unwrap().token_requests.clone()
     }
 
+    /// (GetAuthorizationToken calls answered, calls refused for a bad signature).
+    pub fn ecr_calls(&self) -> (usize, usize) {
+        let s = self.state.lock().unwrap();
+        (s.ecr_calls, s.ecr_rejected_signatures)
+    }
+
+    /// `https://127.0.0.1:PORT`, for AWS_ENDPOINT_URL_ECR.
+    pub fn api_endpoint(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
     pub fn storage_authorization(&self) -> Vec<String> {
         self.state.lock().unwrap().storage_authorization.clone()
     }
@@ -180,6 +199,9 @@ async fn handle(State((p, state)): State<Shared>, req: Request) -> Response {
         .query()
         .map(|q| url_pairs(q.as_bytes()))
         .unwrap_or_default();
+    if parts.headers.contains_key("x-amz-target") {
+        return ecr_api(&p, &state, &parts, &body);
+    }
     if let Some(digest) = path.strip_prefix("/bucket/") {
         return storage(&state, digest, &parts.headers);
     }
@@ -327,7 +349,23 @@ fn registry(p: &Profile, state: &Mutex<State_>, path: &str, headers: &HeaderMap)
         .unwrap_or("")
         .to_string();
     if p.basic_service.is_some() {
-        if basic_of(headers).as_deref() != Some(&format!("{}:{}", p.user.0, p.user.1)) {
+        let presented = basic_of(headers);
+        let valid = match &mut s.ecr_password {
+            Some((pw, uses)) if presented.as_deref() == Some(&format!("AWS:{pw}")) => {
+                if *uses == 0 {
+                    return json_error(
+                        StatusCode::FORBIDDEN,
+                        "DENIED",
+                        "Your authorization token has expired. Reauthenticate and try again.",
+                    );
+                }
+                *uses -= 1;
+                true
+            }
+            None => presented.as_deref() == Some(&format!("{}:{}", p.user.0, p.user.1)),
+            _ => false,
+        };
+        if !valid {
             return unauthorized(p, &s, ping);
         }
     } else if let Some(t) = auth.strip_prefix("Bearer ") {
@@ -397,4 +435,68 @@ fn storage(state: &Mutex<State_>, digest: &str, headers: &HeaderMap) -> Response
         Some(b) => b.clone().into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// ECR's JSON 1.1 API: GetAuthorizationToken, with the SigV4 signature checked.
+fn ecr_api(
+    p: &Profile,
+    state: &Mutex<State_>,
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+) -> Response {
+    use super::sigv4;
+    let Some((access_key, secret)) = p.ecr_api else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let target = parts.headers["x-amz-target"].to_str().unwrap_or("");
+    if target != "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" {
+        return (StatusCode::BAD_REQUEST, "unknown operation").into_response();
+    }
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let auth = header("authorization").and_then(|a| sigv4::parse_authorization(&a));
+    let valid = auth.as_ref().is_some_and(|a| {
+        a.access_key == access_key
+            && a.service == "ecr"
+            && sigv4::expected_signature(
+                a,
+                secret,
+                parts.method.as_str(),
+                parts.uri.path(),
+                parts.uri.query().unwrap_or(""),
+                header,
+                body,
+            )
+            .as_deref()
+                == Some(a.signature.as_str())
+    });
+    let mut s = state.lock().unwrap();
+    if !valid {
+        s.ecr_rejected_signatures += 1;
+        return (StatusCode::FORBIDDEN, axum::Json(json!({"__type": "InvalidSignatureException", "message": "The request signature we calculated does not match the signature you provided."}))).into_response();
+    }
+    s.ecr_calls += 1;
+    let password = format!("ecr-password-{}", s.ecr_calls);
+    s.ecr_password = Some((password.clone(), p.basic_uses.unwrap_or(usize::MAX)));
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 12 * 3600;
+    let answer = json!({"authorizationData": [{
+        "authorizationToken": token,
+        "expiresAt": expires as f64,
+        "proxyEndpoint": format!("https://{}", p.registry),
+    }]});
+    (
+        [("content-type", "application/x-amz-json-1.1")],
+        answer.to_string(),
+    )
+        .into_response()
 }
