@@ -437,3 +437,35 @@ async fn ecr_tokens_come_from_aws_credentials_and_are_refreshed_when_expired() {
         "the badly signed call reached the simulator and was refused"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gcr_accepts_each_of_its_documented_usernames() {
+    let users = [
+        ("_json_key", GCR_KEY.to_string()),
+        ("_json_key_base64", base64_of(GCR_KEY)),
+        ("oauth2accesstoken", "ya29.a0AfH6SMBexample".to_string()),
+    ];
+    for (user, secret) in users {
+        let v = Vendor::start(Profile {
+            service: Some("gcr.io"),
+            unquoted_service: true,
+            user: (user.into(), secret.clone()),
+            deny_wrong_scope: true,
+            ..base(
+                "europe-west1-docker.pkg.dev",
+                "https://europe-west1-docker.pkg.dev/v2/token",
+            )
+        })
+        .await;
+        v.add_image("proj/repo/app", "1", &sample());
+        let (o, _d) = pull(
+            &v,
+            "europe-west1-docker.pkg.dev/proj/repo/app:1",
+            &["-u", user, "--password-stdin"],
+            Some(&secret),
+            &[],
+        )
+        .await;
+        assert_ok(&o, &[&secret]);
+    }
+}
