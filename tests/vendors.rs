@@ -449,7 +449,8 @@ async fn gcr_accepts_each_of_its_documented_usernames() {
         let v = Vendor::start(Profile {
             service: Some("gcr.io"),
             unquoted_service: true,
-            user: (user.into(), secret.clone()),
+            // --password-stdin drops one trailing newline; Google parses the JSON either way.
+            user: (user.into(), secret.trim_end().to_string()),
             deny_wrong_scope: true,
             ..base(
                 "europe-west1-docker.pkg.dev",
