@@ -99,7 +99,13 @@ async fn a_stalled_blob_is_abandoned_after_the_read_timeout() {
         stall_blobs: true,
         ..Default::default()
     };
-    failing_pull(faults, &["--timeout", "1"], 6, "downloading blob").await;
+    failing_pull(
+        faults,
+        &["--timeout", "1", "--retries", "0"],
+        6,
+        "downloading blob",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,13 @@ async fn registry_errors_map_to_exit_classes_with_the_registrys_words() {
         })
         .await;
         let dir = tempfile::tempdir().unwrap();
-        let o = pull_from(&reg.host, "team/app:1", &dir.path().join("oci"), &[]).await;
+        let o = pull_from(
+            &reg.host,
+            "team/app:1",
+            &dir.path().join("oci"),
+            &["--retries", "0"],
+        )
+        .await;
         let stderr = text(&o.stderr);
         assert_eq!(o.status.code(), Some(exit), "{code}: {stderr}");
         assert!(

@@ -120,6 +120,12 @@ pub struct PullArgs {
     )]
     pub jobs: usize,
 
+    /// Attempts after the first for each request and each blob, on transient
+    /// failures (connection errors, timeouts, 408, 429, 5xx); a broken blob
+    /// transfer resumes where it stopped.
+    #[arg(long, env = "REGPULL_RETRIES", default_value_t = 5, value_name = "N")]
+    pub retries: u32,
+
     /// Print only the result lines.
     #[arg(short, long)]
     pub quiet: bool,

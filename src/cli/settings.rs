@@ -12,6 +12,7 @@ use regpull::auth::{
 };
 use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
+use regpull::registry::retry::RetryPolicy;
 use regpull::{Error, ImageRef, Platform};
 
 use super::args::{CredentialArgs, PullArgs, TransportArgs};
@@ -45,6 +46,10 @@ pub fn pull_options(args: &PullArgs) -> Result<PullOptions, Error> {
         preserve_digests: args.preserve_digests,
         jobs: args.jobs,
         client: client_options(&args.transport),
+        retry: RetryPolicy {
+            retries: args.retries,
+            ..RetryPolicy::default()
+        },
     })
 }
 

@@ -21,6 +21,7 @@ pub struct BlobWriter {
     file: BufWriter<NamedTempFile>,
     verifier: Verifier,
     digest: Digest,
+    expected_size: Option<u64>,
     dest: PathBuf,
 }
 
@@ -43,6 +44,7 @@ impl BlobWriter {
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
             verifier: Verifier::new(digest, size),
             digest: digest.clone(),
+            expected_size: size,
             dest,
         })
     }
@@ -65,6 +67,23 @@ impl BlobWriter {
         self.verifier.count()
     }
 
+    /// Throws away what was written and starts over (a server that ignored a
+    /// Range request and sent the whole blob again).
+    pub fn restart(&mut self) -> Result<(), LayoutError> {
+        use std::io::Seek;
+        let dest = self.dest.clone();
+        let write_err = |source| LayoutError::Write {
+            path: dest.clone(),
+            source,
+        };
+        self.file.flush().map_err(write_err)?;
+        let file = self.file.get_mut().as_file_mut();
+        file.set_len(0).map_err(write_err)?;
+        file.rewind().map_err(write_err)?;
+        self.verifier = Verifier::new(&self.digest, self.expected_size);
+        Ok(())
+    }
+
     /// Verifies size and digest, makes the data durable, and moves it into place.
     pub fn commit(self) -> Result<PathBuf, LayoutError> {
         let BlobWriter {
@@ -72,6 +91,7 @@ impl BlobWriter {
             verifier,
             digest,
             dest,
+            ..
         } = self;
         verifier.verify().map_err(|source| LayoutError::Verify {
             digest: digest.clone(),

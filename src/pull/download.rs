@@ -3,8 +3,10 @@
 //! A blob goes straight from the socket through the verifying [`BlobWriter`] to a
 //! temporary file, so memory stays flat whatever the layer size. Blobs already
 //! present and whole are skipped, which makes re-pulling an up-to-date image move
-//! no blob bytes. The first failure cancels the other transfers; their writers are
-//! dropped and their temporary files removed.
+//! no blob bytes. A transfer that breaks is retried under the retry policy and
+//! resumed with Range from the last verified byte. A failure that is final
+//! cancels the other transfers; their writers are dropped and their temporary
+//! files removed.
 
 use std::sync::Arc;
 
@@ -13,7 +15,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use super::error::ImageError;
 use super::progress::Progress;
 use super::resolve::{BlobRef, pull_scope};
-use crate::layout::{Check, Layout};
+use crate::layout::{BlobWriter, Check, Layout};
+use crate::registry::retry::RetryPolicy;
 use crate::registry::{Fetch, Registry, RegistryError, redact::redact};
 
 /// One blob to fetch, and from where.
@@ -44,17 +47,20 @@ pub async fn download_all(
     layout: &Layout,
     jobs: Vec<BlobJob>,
     concurrency: usize,
+    policy: &RetryPolicy,
     progress: &dyn Progress,
 ) -> Result<Transfer, (String, ImageError)> {
     let outcomes: Vec<Outcome> = stream::iter(jobs)
         .map(|job| async move {
-            download_one(layout, &job, progress).await.map_err(|e| {
-                let err = ImageError::Blob {
-                    digest: job.blob.digest.clone(),
-                    source: Box::new(e),
-                };
-                (job.reference.clone(), err)
-            })
+            download_one(layout, &job, policy, progress)
+                .await
+                .map_err(|e| {
+                    let err = ImageError::Blob {
+                        digest: job.blob.digest.clone(),
+                        source: Box::new(e),
+                    };
+                    (job.reference.clone(), err)
+                })
         })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
@@ -78,6 +84,7 @@ pub async fn download_all(
 async fn download_one(
     layout: &Layout,
     job: &BlobJob,
+    policy: &RetryPolicy,
     progress: &dyn Progress,
 ) -> Result<Outcome, ImageError> {
     let blob = &job.blob;
@@ -86,6 +93,47 @@ async fn download_one(
         progress.blob_skipped(&blob.digest, blob.size);
         return Ok(Outcome::Reused(blob.size));
     }
+    let mut writer = layout.blob_writer(&blob.digest, Some(blob.size))?;
+    progress.blob_started(&blob.digest, blob.size);
+    let mut attempt = 0;
+    loop {
+        match transfer(job, &mut writer, progress).await {
+            Ok(()) => break,
+            Err(ImageError::Registry(e)) => {
+                attempt += 1;
+                if !policy
+                    .pause(attempt, &e, &format!("blob {}", blob.digest))
+                    .await
+                {
+                    return Err(ImageError::Registry(e));
+                }
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let written = writer.written();
+    // Verification is done; fsync of a large file can block for a while.
+    tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .expect("commit task does not panic")?;
+    tracing::info!("fetched blob {} ({written} bytes)", blob.digest);
+    progress.blob_finished(&blob.digest);
+    Ok(Outcome::Fetched(written))
+}
+
+/// One GET of the rest of the blob: from where the writer stands, with Range.
+/// The hash state carries on, so no byte is fetched twice when the server
+/// honours Range; a server that answers 200 instead of 206 starts it over.
+async fn transfer(
+    job: &BlobJob,
+    writer: &mut BlobWriter,
+    progress: &dyn Progress,
+) -> Result<(), ImageError> {
+    let blob = &job.blob;
+    let offset = writer.written();
+    if offset == blob.size {
+        return Ok(());
+    }
     let resp = job
         .registry
         .get(&Fetch {
@@ -93,12 +141,19 @@ async fn download_one(
             path: format!("v2/{}/blobs/{}", job.repository, blob.digest),
             scope: pull_scope(&job.repository),
             accept: None,
-            from_offset: None,
+            from_offset: Some(offset),
         })
         .await?;
+    if offset > 0 && !resumes_at(&resp, offset) {
+        tracing::info!(
+            "blob {}: the server ignored the Range request; starting over",
+            blob.digest
+        );
+        writer.restart()?;
+    } else if offset > 0 {
+        tracing::info!("blob {}: resuming at byte {offset}", blob.digest);
+    }
     let url = redact(resp.url());
-    let mut writer = layout.blob_writer(&blob.digest, Some(blob.size))?;
-    progress.blob_started(&blob.digest, blob.size);
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|source| RegistryError::Body {
@@ -109,12 +164,18 @@ async fn download_one(
         writer.write_chunk(&chunk)?;
         progress.blob_advanced(&blob.digest, chunk.len() as u64);
     }
-    let written = writer.written();
-    // Verification is done; fsync of a large file can block for a while.
-    tokio::task::spawn_blocking(move || writer.commit())
-        .await
-        .expect("commit task does not panic")?;
-    tracing::info!("fetched blob {} ({written} bytes)", blob.digest);
-    progress.blob_finished(&blob.digest);
-    Ok(Outcome::Fetched(written))
+    Ok(())
+}
+
+/// A 206 whose Content-Range starts exactly where we stand.
+fn resumes_at(resp: &reqwest::Response, offset: u64) -> bool {
+    resp.status() == reqwest::StatusCode::PARTIAL_CONTENT
+        && resp
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("bytes "))
+            .and_then(|v| v.split('-').next())
+            .and_then(|start| start.parse::<u64>().ok())
+            == Some(offset)
 }

@@ -29,6 +29,7 @@ use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::platform::Platform;
 use crate::reference::ImageRef;
+use crate::registry::retry::RetryPolicy;
 use crate::registry::{ClientOptions, Registry};
 use download::{BlobJob, download_all};
 use resolve::{ResolveOptions, Resolved, resolve};
@@ -44,6 +45,7 @@ pub struct PullOptions {
     /// Blobs downloaded at once.
     pub jobs: usize,
     pub client: ClientOptions,
+    pub retry: RetryPolicy,
 }
 
 /// Where credentials for a registry come from.
@@ -146,6 +148,7 @@ pub async fn pull(
         platform: &opts.platform,
         all_platforms: opts.all_platforms,
         preserve_digests: opts.preserve_digests,
+        retry: &opts.retry,
     };
     let resolving = references.iter().map(|r| {
         let reg = registries[r.api_host()].clone();
@@ -168,7 +171,7 @@ pub async fn pull(
             }
         }
     }
-    let transfer = download_all(layout, jobs, opts.jobs, progress)
+    let transfer = download_all(layout, jobs, opts.jobs, &opts.retry, progress)
         .await
         .map_err(|(reference, kind)| {
             let r = resolved

@@ -17,6 +17,7 @@ use super::media::{self, ACCEPT, Kind, MAX_MANIFEST_BYTES};
 use crate::digest::{Digest, Verifier};
 use crate::platform::{MatchComparer, Platform, rank};
 use crate::reference::{ImageRef, Target};
+use crate::registry::retry::RetryPolicy;
 use crate::registry::{Fetch, Registry, read_capped};
 
 /// The annotation buildkit puts on attestation entries of an index.
@@ -70,6 +71,7 @@ pub struct ResolveOptions<'a> {
     pub platform: &'a Platform,
     pub all_platforms: bool,
     pub preserve_digests: bool,
+    pub retry: &'a RetryPolicy,
 }
 
 pub fn pull_scope(repository: &str) -> String {
@@ -82,7 +84,7 @@ pub async fn resolve(
     opts: &ResolveOptions<'_>,
 ) -> Result<Resolved, ImageError> {
     let repository = reference.repository().to_string();
-    let top = fetch(&registry, &repository, reference.target()).await?;
+    let top = fetch(&registry, &repository, reference.target(), opts.retry).await?;
     let mut r = Resolved {
         reference: reference.clone(),
         registry: registry.clone(),
@@ -112,7 +114,7 @@ pub async fn resolve(
     if opts.all_platforms {
         let mut replaced = HashMap::new();
         for entry in &entries {
-            let child = fetch_child(&registry, &repository, entry).await?;
+            let child = fetch_child(&registry, &repository, entry, opts.retry).await?;
             let stored = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
             if stored.digest != child.digest {
                 replaced.insert(
@@ -162,7 +164,7 @@ pub async fn resolve(
         ),
         opts.platform.format_all()
     );
-    let child = fetch_child(&registry, &repository, entry).await?;
+    let child = fetch_child(&registry, &repository, entry, opts.retry).await?;
     r.top = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
     r.registry_digest = child.digest.clone();
     r.platforms = platforms[best].iter().map(Platform::to_string).collect();
@@ -237,7 +239,7 @@ pub async fn fetch_manifest(
     registry: &Registry,
     reference: &ImageRef,
 ) -> Result<(Digest, &'static str), ImageError> {
-    let doc = fetch(registry, reference.repository(), reference.target()).await?;
+    let doc = fetch_once(registry, reference.repository(), reference.target()).await?;
     Ok((doc.digest, doc.kind.media_type()))
 }
 
@@ -246,6 +248,7 @@ async fn fetch_child(
     registry: &Registry,
     repository: &str,
     entry: &Value,
+    policy: &RetryPolicy,
 ) -> Result<Fetched, ImageError> {
     let digest = entry["digest"]
         .as_str()
@@ -253,7 +256,7 @@ async fn fetch_child(
         .ok_or_else(|| ImageError::InvalidManifest {
             reason: "an index entry has no valid digest".into(),
         })?;
-    let child = fetch(registry, repository, Target::Digest(&digest)).await?;
+    let child = fetch(registry, repository, Target::Digest(&digest), policy).await?;
     if child.kind.is_index() {
         return Err(ImageError::Unsupported {
             media_type: format!("{} nested inside an index", child.kind.media_type()),
@@ -262,7 +265,31 @@ async fn fetch_child(
     Ok(child)
 }
 
+/// `fetch_once`, retried on transient failures under the pull's policy.
 async fn fetch(
+    registry: &Registry,
+    repository: &str,
+    target: Target<'_>,
+    policy: &RetryPolicy,
+) -> Result<Fetched, ImageError> {
+    let mut attempt = 0;
+    loop {
+        match fetch_once(registry, repository, target.clone()).await {
+            Err(ImageError::Registry(e)) => {
+                attempt += 1;
+                if !policy
+                    .pause(attempt, &e, &format!("manifest of {repository}"))
+                    .await
+                {
+                    return Err(ImageError::Registry(e));
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn fetch_once(
     registry: &Registry,
     repository: &str,
     target: Target<'_>,

@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod realm;
 pub mod redact;
+pub mod retry;
 mod token;
 pub mod transport;
 

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt as _;
 use serde_json::json;
 
 use super::image::{Blob, TestImage};
@@ -40,6 +41,15 @@ pub struct Faults {
     pub blob_extra_bytes: usize,
     /// Redirect blob GETs (307) to this object-storage base URL, S3 style.
     pub redirect_blobs_to: Option<String>,
+    /// Send this many body bytes of a blob, then nothing more: the client's
+    /// read-idle timeout has to cut the connection (a stall or a silent drop).
+    pub drop_blobs_after: Option<usize>,
+    /// ...on every attempt, not just the first one for each blob.
+    pub drop_every_attempt: bool,
+    /// Answer Range requests with the whole blob and 200, as some servers do.
+    pub ignore_range: bool,
+    /// Answer the first blob requests with these statuses, in order.
+    pub blob_statuses: Vec<(u16, Option<&'static str>)>,
 }
 
 #[derive(Default)]
@@ -55,6 +65,10 @@ pub struct Shared {
     token_use: Mutex<HashMap<String, usize>>,
     pub requests: Mutex<Vec<String>>,
     pub token_queries: Mutex<Vec<HashMap<String, String>>>,
+    /// Body bytes sent for blobs, in all.
+    pub blob_bytes_served: std::sync::atomic::AtomicU64,
+    blob_requests: Mutex<HashMap<String, usize>>,
+    blob_requests_total: AtomicUsize,
     pub user_agents: Mutex<Vec<String>>,
     host: Mutex<String>,
 }
@@ -74,6 +88,9 @@ impl FakeRegistry {
             token_use: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             token_queries: Mutex::new(Vec::new()),
+            blob_bytes_served: std::sync::atomic::AtomicU64::new(0),
+            blob_requests: Mutex::new(HashMap::new()),
+            blob_requests_total: AtomicUsize::new(0),
             user_agents: Mutex::new(Vec::new()),
             host: Mutex::new(String::new()),
         });
@@ -272,11 +289,75 @@ async fn serve(
             );
             return (StatusCode::TEMPORARY_REDIRECT, [("location", location)]).into_response();
         }
-        let mut bytes = faults.blob_bytes_override.unwrap_or(bytes);
+        let mut bytes = faults.blob_bytes_override.clone().unwrap_or(bytes);
         bytes.extend(std::iter::repeat_n(0u8, faults.blob_extra_bytes));
-        return ([("content-type", "application/octet-stream")], bytes).into_response();
+        return serve_blob(&shared, &faults, digest, bytes, &headers);
     }
     StatusCode::NOT_FOUND.into_response()
+}
+
+/// A blob with the fault switches applied: scripted statuses, Range, dropped connections.
+fn serve_blob(
+    shared: &Shared,
+    faults: &Faults,
+    digest: &str,
+    bytes: Vec<u8>,
+    headers: &HeaderMap,
+) -> Response {
+    let n = shared.blob_requests_total.fetch_add(1, Ordering::SeqCst);
+    if let Some((status, retry_after)) = faults.blob_statuses.get(n) {
+        let mut r = (StatusCode::from_u16(*status).unwrap(), "scripted failure").into_response();
+        if let Some(ra) = retry_after {
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from_static(ra));
+        }
+        return r;
+    }
+    let attempt = {
+        let mut seen = shared.blob_requests.lock().unwrap();
+        let a = seen.entry(digest.to_string()).or_insert(0);
+        *a += 1;
+        *a
+    };
+    let start = headers
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.strip_suffix('-'))
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|s| *s < bytes.len() && !faults.ignore_range);
+    let total = bytes.len();
+    let (status, body) = match start {
+        Some(s) => (StatusCode::PARTIAL_CONTENT, bytes[s..].to_vec()),
+        None => (StatusCode::OK, bytes),
+    };
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-length", body.len());
+    if let Some(s) = start {
+        builder = builder.header("content-range", format!("bytes {s}-{}/{total}", total - 1));
+    }
+    let cut = faults
+        .drop_blobs_after
+        .filter(|n| *n < body.len() && (attempt == 1 || faults.drop_every_attempt));
+    match cut {
+        Some(n) => {
+            shared
+                .blob_bytes_served
+                .fetch_add(n as u64, Ordering::SeqCst);
+            let first: Result<Vec<u8>, std::io::Error> = Ok(body[..n].to_vec());
+            // Data first, then silence: the bytes are delivered (the connection stays
+            // open), and only the client's idle timeout ends the transfer.
+            let stream = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+            builder.body(Body::from_stream(stream)).unwrap()
+        }
+        None => {
+            shared
+                .blob_bytes_served
+                .fetch_add(body.len() as u64, Ordering::SeqCst);
+            builder.body(Body::from(body)).unwrap()
+        }
+    }
 }
 
 fn tokio_stream_from(

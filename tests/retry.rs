@@ -1,0 +1,198 @@
+//! Transfers that survive the real world: retries with injected (never real)
+//! pauses, Range resume that downloads no byte twice, servers that ignore Range,
+//! Retry-After, and budgets that end.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use regpull::pull::{self, Anonymous, PullOptions, Silent};
+use regpull::registry::ClientOptions;
+use regpull::registry::retry::{RetryPolicy, Sleeper};
+use regpull::{ErrorClass, ImageRef, Layout, Platform};
+use support::fake_registry::{FakeRegistry, Faults};
+use support::image;
+
+/// Records every pause instead of taking it.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Duration>>);
+
+impl Sleeper for Recorder {
+    fn sleep(
+        &self,
+        d: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        self.0.lock().unwrap().push(d);
+        Box::pin(async {})
+    }
+}
+
+fn big_image() -> image::TestImage {
+    // Incompressible-ish content so the gzip layer stays about 1 MiB.
+    let mut data = Vec::with_capacity(1 << 20);
+    let mut x: u32 = 12345;
+    for _ in 0..(1 << 20) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data.push(x as u8);
+    }
+    image::image("linux", "amd64", &[&[("big.bin", &data)]])
+}
+
+struct Run {
+    result: Result<pull::PullReport, pull::PullError>,
+    pauses: Vec<Duration>,
+    layout: Layout,
+    _dir: tempfile::TempDir,
+}
+
+async fn run(reg: &FakeRegistry, retries: u32) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout::open_or_create(dir.path().join("oci")).unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let opts = PullOptions {
+        platform: Platform::new("linux", "amd64", ""),
+        all_platforms: false,
+        preserve_digests: false,
+        jobs: 2,
+        // The fault switch stalls instead of closing, so a short idle timeout cuts it.
+        client: ClientOptions {
+            read_timeout: Duration::from_secs(1),
+            ..ClientOptions::default()
+        },
+        retry: RetryPolicy {
+            retries,
+            sleeper: recorder.clone(),
+            ..RetryPolicy::default()
+        },
+    };
+    let refs = vec![ImageRef::parse(&format!("{}/app:1", reg.host)).unwrap()];
+    let result = pull::pull(&layout, &refs, Arc::new(Anonymous), &opts, &Silent).await;
+    let pauses = recorder.0.lock().unwrap().clone();
+    Run {
+        result,
+        pauses,
+        layout,
+        _dir: dir,
+    }
+}
+
+fn image_bytes(img: &image::TestImage) -> u64 {
+    img.blobs()
+        .iter()
+        .filter(|b| b.digest != img.manifest.digest)
+        .map(|b| b.bytes.len() as u64)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_transfer_resumes_with_range_and_fetches_no_byte_twice() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        drop_blobs_after: Some(300_000),
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 3).await;
+    let report = r.result.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(report.images[0].digest, img.manifest.digest);
+    let served = reg.shared.blob_bytes_served.load(Ordering::SeqCst);
+    assert_eq!(
+        served,
+        image_bytes(&img),
+        "every byte was served exactly once"
+    );
+    assert_eq!(
+        r.pauses.len(),
+        1,
+        "one retry for the one dropped layer (the config is too small to cut)"
+    );
+    for blob in img.blobs() {
+        r.layout
+            .verify_blob(&blob.digest, blob.bytes.len() as u64)
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_ignores_range_is_handled_by_starting_over() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        drop_blobs_after: Some(300_000),
+        ignore_range: true,
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 3).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    let served = reg.shared.blob_bytes_served.load(Ordering::SeqCst);
+    assert_eq!(
+        served,
+        image_bytes(&img) + 300_000,
+        "the cut prefix was sent again, and the blob still verifies"
+    );
+    for blob in img.blobs() {
+        r.layout
+            .verify_blob(&blob.digest, blob.bytes.len() as u64)
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_and_retry_after_is_honoured_in_full() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        blob_statuses: vec![(500, None), (429, Some("120")), (503, None)],
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    assert_eq!(r.pauses.len(), 3);
+    assert!(
+        r.pauses.contains(&Duration::from_secs(120)),
+        "Retry-After: 120 is not cut short: {:?}",
+        r.pauses
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fatal_answers_are_not_retried_and_budgets_end() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        blob_statuses: vec![(404, None), (404, None)],
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    let err = r.result.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::NotFound);
+    assert!(r.pauses.is_empty(), "a 404 is final: {:?}", r.pauses);
+
+    let reg = FakeRegistry::start(Faults {
+        drop_blobs_after: Some(100_000),
+        drop_every_attempt: true,
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 3).await;
+    let err = r.result.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Network, "{err:?}");
+    assert_eq!(r.pauses.len(), 3, "exactly the budget: {:?}", r.pauses);
+    let tmp: Vec<_> = std::fs::read_dir(r.layout.root().join(".regpull/tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        tmp.is_empty(),
+        "a failed blob leaves no temporary file: {tmp:?}"
+    );
+}
