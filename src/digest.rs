@@ -188,6 +188,7 @@ pub enum VerifyError {
     DigestMismatch { expected: Digest, actual: Digest },
 }
 
+#[derive(Clone)]
 enum State {
     Sha256(Sha256),
     Sha512(Sha512),
@@ -198,6 +199,7 @@ enum State {
 ///
 /// It refuses early once more bytes than expected arrive, so a hostile server
 /// cannot make a caller buffer or write an endless stream.
+#[derive(Clone)]
 pub struct Verifier {
     state: State,
     algorithm: Algorithm,

@@ -69,7 +69,7 @@ fn refuses_a_directory_that_is_not_a_layout() {
 }
 
 #[test]
-fn a_writer_dropped_midway_leaves_nothing() {
+fn a_writer_dropped_midway_puts_nothing_in_blobs_or_the_index() {
     let dir = tempfile::tempdir().unwrap();
     let layout = Layout::open_or_create(dir.path()).unwrap();
     let before = snapshot(&layout);
@@ -264,4 +264,49 @@ fn concurrent_processes_keep_every_entry() {
             assert!(names.contains(&name.as_str()), "{name} missing");
         }
     }
+}
+
+#[test]
+fn a_partial_blob_is_resumed_by_the_next_writer_and_wrong_data_is_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout::open_or_create(dir.path()).unwrap();
+    let content: Vec<u8> = (0..3u32 << 20).map(|i| (i % 251) as u8).collect();
+    let digest = Digest::sha256_of(&content);
+    {
+        let mut w = layout
+            .blob_writer(&digest, Some(content.len() as u64))
+            .unwrap();
+        w.write_chunk(&content[..1 << 20]).unwrap();
+    }
+    let partials = files_under(&dir.path().join(".regpull/partial"));
+    assert!(
+        partials
+            .iter()
+            .any(|p| p.ends_with(&format!("sha256-{}", digest.hex()))),
+        "{partials:?}"
+    );
+    assert!(files_under(&dir.path().join("blobs")).is_empty());
+
+    let mut w = layout
+        .blob_writer(&digest, Some(content.len() as u64))
+        .unwrap();
+    assert_eq!(
+        w.resumed_from(),
+        1 << 20,
+        "the next writer carries on from the kept prefix"
+    );
+    w.write_chunk(&content[1 << 20..]).unwrap();
+    w.commit().unwrap();
+    layout.verify_blob(&digest, content.len() as u64).unwrap();
+
+    // A wrong blob is not kept for resuming.
+    let claimed = Digest::sha256_of(b"promised");
+    let mut w = layout.blob_writer(&claimed, None).unwrap();
+    w.write_chunk(b"delivered").unwrap();
+    assert!(w.commit().is_err());
+    let left: Vec<String> = files_under(&dir.path().join(".regpull/partial"))
+        .into_iter()
+        .filter(|p| !p.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

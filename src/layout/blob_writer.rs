@@ -1,125 +1,191 @@
-//! Writes one blob so that no reader can ever see it half-written or wrong.
+//! Writes one blob so that no reader can ever see it half-written or wrong, and
+//! so that a transfer cut short, even by SIGKILL, can continue where it stopped.
 //!
-//! Bytes go to a temporary file under `.regpull/tmp/` inside the layout (same
-//! filesystem, so the final rename is atomic, and outside `blobs/`, so no OCI reader
-//! mistakes it for content). They are hashed and counted as they arrive; `commit`
-//! checks size and digest, fsyncs, and only then renames the file into
-//! `blobs/<alg>/<hex>`. Dropping the writer, or any error, deletes the temporary file.
+//! Bytes go to `.regpull/partial/<alg>-<hex>` inside the layout (same filesystem,
+//! so the final rename is atomic; outside `blobs/`, so no OCI reader mistakes it
+//! for content), while the writer holds an exclusive lock on `<…>.lock`: a second
+//! regpull process wanting the same blob waits, then finds it present. A writer
+//! opened on an existing partial file re-hashes what is there and carries on from
+//! its end. Bytes are hashed and counted as they arrive; `commit` checks size and
+//! digest, fsyncs, and only then renames the file into `blobs/<alg>/<hex>`.
+//! Content that proved wrong (too long, or the wrong digest) is deleted; a writer
+//! dropped mid-way keeps its verified-so-far prefix for the next attempt.
 
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
-
-use super::{LayoutError, fsync_dir};
+use super::{LayoutError, LayoutLock, fsync_dir};
 use crate::digest::{Digest, Verifier};
 
-/// Buffer big enough that a fast network read turns into few write syscalls.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Chunk size for re-hashing a partial file.
+const READ_BUFFER: usize = 1 << 20;
 
 pub struct BlobWriter {
-    file: BufWriter<NamedTempFile>,
+    /// Written without a user-space buffer: every accepted byte is in the page
+    /// cache at once, so even SIGKILL keeps it for the next run to resume from.
+    file: Option<File>,
+    partial: PathBuf,
     verifier: Verifier,
     digest: Digest,
     expected_size: Option<u64>,
     dest: PathBuf,
+    resumed_from: u64,
+    /// Set once the content proved wrong: drop deletes the partial file.
+    discard: bool,
+    _lock: LayoutLock,
 }
 
 impl BlobWriter {
-    pub(super) fn new(
-        tmp_dir: PathBuf,
+    /// Opens (or resumes) the partial file for `digest`, waiting for any other
+    /// process writing the same blob. `None` when, once the lock is ours, the
+    /// blob turns out to be in place already (another process finished it).
+    pub(super) fn open(
+        partial_dir: &Path,
         dest: PathBuf,
         digest: &Digest,
         size: Option<u64>,
-    ) -> Result<Self, LayoutError> {
-        let file = tempfile::Builder::new()
-            .prefix(&format!("{}-", digest.hex()))
-            .suffix(".tmp")
-            .tempfile_in(&tmp_dir)
-            .map_err(|source| LayoutError::Create {
-                path: tmp_dir.clone(),
-                source,
-            })?;
-        Ok(BlobWriter {
-            file: BufWriter::with_capacity(WRITE_BUFFER, file),
-            verifier: Verifier::new(digest, size),
+        present: impl Fn() -> Result<bool, LayoutError>,
+    ) -> Result<Option<Self>, LayoutError> {
+        let name = format!("{}-{}", digest.algorithm(), digest.hex());
+        let partial = partial_dir.join(&name);
+        let create_err = |source| LayoutError::Create {
+            path: partial.clone(),
+            source,
+        };
+        std::fs::create_dir_all(partial_dir).map_err(create_err)?;
+        let lock = LayoutLock::acquire(&partial_dir.join(format!("{name}.lock")))?;
+        if present()? {
+            return Ok(None);
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&partial)
+            .map_err(create_err)?;
+        let mut verifier = Verifier::new(digest, size);
+        let existing = file.metadata().map_err(create_err)?.len();
+        let resumed_from = if size.is_some_and(|s| existing > s) {
+            file.set_len(0).map_err(create_err)?;
+            0
+        } else {
+            rehash(&mut file, &mut verifier).map_err(create_err)?
+        };
+        file.seek(io::SeekFrom::Start(resumed_from))
+            .map_err(create_err)?;
+        if resumed_from > 0 {
+            tracing::info!("blob {digest}: resuming from {resumed_from} bytes already on disk");
+        }
+        Ok(Some(BlobWriter {
+            file: Some(file),
+            partial,
+            verifier,
             digest: digest.clone(),
             expected_size: size,
             dest,
-        })
+            resumed_from,
+            discard: false,
+            _lock: lock,
+        }))
     }
 
     /// Appends bytes, refusing them once they exceed the expected size.
     pub fn write_chunk(&mut self, bytes: &[u8]) -> Result<(), LayoutError> {
         if let Some(source) = self.verifier.update(bytes) {
+            self.discard = true;
             return Err(LayoutError::Verify {
                 digest: self.digest.clone(),
                 source,
             });
         }
-        self.file
-            .write_all(bytes)
-            .map_err(|source| self.write_error(source))
+        let file = self.file.as_mut().expect("open until commit");
+        file.write_all(bytes).map_err(|source| LayoutError::Write {
+            path: self.partial.clone(),
+            source,
+        })
     }
 
-    /// Bytes accepted so far.
+    /// Bytes accepted so far, including a resumed prefix.
     pub fn written(&self) -> u64 {
         self.verifier.count()
     }
 
+    /// Whether what was written so far hashes to the expected digest.
+    pub fn matches(&self) -> bool {
+        self.verifier.clone().finish() == self.digest
+    }
+
+    /// How many bytes were already on disk when this writer was opened.
+    pub fn resumed_from(&self) -> u64 {
+        self.resumed_from
+    }
+
     /// Throws away what was written and starts over (a server that ignored a
-    /// Range request and sent the whole blob again).
+    /// Range request, or a resumed prefix that proved wrong).
     pub fn restart(&mut self) -> Result<(), LayoutError> {
-        use std::io::Seek;
-        let dest = self.dest.clone();
         let write_err = |source| LayoutError::Write {
-            path: dest.clone(),
+            path: self.partial.clone(),
             source,
         };
-        self.file.flush().map_err(write_err)?;
-        let file = self.file.get_mut().as_file_mut();
+        let file = self.file.as_mut().expect("open until commit");
         file.set_len(0).map_err(write_err)?;
         file.rewind().map_err(write_err)?;
         self.verifier = Verifier::new(&self.digest, self.expected_size);
+        self.resumed_from = 0;
         Ok(())
     }
 
     /// Verifies size and digest, makes the data durable, and moves it into place.
-    pub fn commit(self) -> Result<PathBuf, LayoutError> {
-        let BlobWriter {
-            file,
-            verifier,
-            digest,
-            dest,
-            ..
-        } = self;
-        verifier.verify().map_err(|source| LayoutError::Verify {
-            digest: digest.clone(),
-            source,
-        })?;
-        let tmp = file.into_inner().map_err(|e| LayoutError::Write {
-            path: dest.clone(),
-            source: e.into_error(),
-        })?;
-        let write_err = |source| LayoutError::Write {
-            path: dest.clone(),
-            source,
-        };
-        tmp.as_file().sync_all().map_err(write_err)?;
-        // Another process may have committed the same blob meanwhile; the content
-        // is identical by construction, so replacing it is harmless.
-        tmp.persist(&dest).map_err(|e| write_err(e.error))?;
-        if let Some(dir) = dest.parent() {
-            fsync_dir(dir).map_err(write_err)?;
+    pub fn commit(mut self) -> Result<PathBuf, LayoutError> {
+        let verifier = std::mem::replace(
+            &mut self.verifier,
+            Verifier::new(&self.digest, self.expected_size),
+        );
+        if let Err(source) = verifier.verify() {
+            self.discard = true;
+            return Err(LayoutError::Verify {
+                digest: self.digest.clone(),
+                source,
+            });
         }
-        Ok(dest)
-    }
-
-    fn write_error(&self, source: io::Error) -> LayoutError {
-        LayoutError::Write {
+        let write_err = |source| LayoutError::Write {
             path: self.dest.clone(),
             source,
+        };
+        let file = self.file.take().expect("open until commit");
+        file.sync_all().map_err(write_err)?;
+        drop(file);
+        // Another process may have committed the same blob meanwhile; the content
+        // is identical by construction, so replacing it is harmless.
+        std::fs::rename(&self.partial, &self.dest).map_err(write_err)?;
+        if let Some(dir) = self.dest.parent() {
+            fsync_dir(dir).map_err(write_err)?;
         }
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        drop(self.file.take());
+        if self.discard {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Feeds an existing partial file through the verifier; returns its length.
+fn rehash(file: &mut File, verifier: &mut Verifier) -> io::Result<u64> {
+    file.rewind()?;
+    let mut buf = vec![0u8; READ_BUFFER];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(verifier.count());
+        }
+        verifier.update(&buf[..n]);
     }
 }
 
@@ -130,6 +196,6 @@ impl Write for BlobWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        self.file.as_mut().map_or(Ok(()), |f| f.flush())
     }
 }

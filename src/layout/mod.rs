@@ -4,7 +4,7 @@
 //! DIR/oci-layout            {"imageLayoutVersion":"1.0.0"}
 //! DIR/index.json            one descriptor per image, named by ref.name
 //! DIR/blobs/sha256/<hex>    content, only ever written whole and verified
-//! DIR/.regpull/             regpull's own: temp files and the index lock
+//! DIR/.regpull/             regpull's own: partial blobs, temp files, locks
 //! ```
 //!
 //! Several images share one layout and its blobs. Nothing half-written is ever at a
@@ -65,7 +65,11 @@ impl Layout {
         } else {
             layout.refuse_foreign_directory()?;
         }
-        for dir in [layout.blobs_dir(Algorithm::Sha256), layout.tmp_dir()] {
+        for dir in [
+            layout.blobs_dir(Algorithm::Sha256),
+            layout.tmp_dir(),
+            layout.partial_dir(),
+        ] {
             fs::create_dir_all(&dir).map_err(create_err(&dir))?;
         }
         if !marker.exists() {
@@ -149,13 +153,37 @@ impl Layout {
         Ok(bytes)
     }
 
-    /// Starts writing the blob `digest` (of `size` bytes, when known).
+    /// Starts (or resumes) writing the blob `digest` of `size` bytes, when known.
+    /// Blocks while another process writes the same blob.
     pub fn blob_writer(
         &self,
         digest: &Digest,
         size: Option<u64>,
     ) -> Result<BlobWriter, LayoutError> {
-        BlobWriter::new(self.tmp_dir(), self.blob_path(digest), digest, size)
+        let writer = BlobWriter::open(
+            &self.partial_dir(),
+            self.blob_path(digest),
+            digest,
+            size,
+            || Ok(false),
+        )?;
+        Ok(writer.expect("no presence check"))
+    }
+
+    /// Like `blob_writer`, but `None` when the blob is already present and whole,
+    /// checked once the blob's lock is held: concurrent pulls fetch each blob once.
+    pub fn claim_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<Option<BlobWriter>, LayoutError> {
+        BlobWriter::open(
+            &self.partial_dir(),
+            self.blob_path(digest),
+            digest,
+            Some(size),
+            || self.has_blob(digest, size, Check::Size),
+        )
     }
 
     /// Stores small content held in memory (a manifest, a config) and returns its digest.
@@ -179,6 +207,11 @@ impl Layout {
 
     fn tmp_dir(&self) -> PathBuf {
         self.root.join(WORK_DIR).join("tmp")
+    }
+
+    /// Blobs being downloaded, kept across runs so a transfer can resume.
+    fn partial_dir(&self) -> PathBuf {
+        self.root.join(WORK_DIR).join("partial")
     }
 
     fn lock_path(&self) -> PathBuf {

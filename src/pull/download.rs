@@ -93,11 +93,35 @@ async fn download_one(
         progress.blob_skipped(&blob.digest, blob.size);
         return Ok(Outcome::Reused(blob.size));
     }
-    let mut writer = layout.blob_writer(&blob.digest, Some(blob.size))?;
+    // Waiting for another process's lock on this blob must not stall the runtime.
+    let claim = {
+        let (layout, digest, size) = (layout.clone(), blob.digest.clone(), blob.size);
+        tokio::task::spawn_blocking(move || layout.claim_blob(&digest, size))
+            .await
+            .expect("claim task does not panic")?
+    };
+    let Some(mut writer) = claim else {
+        tracing::debug!("blob {} was completed by another process", blob.digest);
+        progress.blob_skipped(&blob.digest, blob.size);
+        return Ok(Outcome::Reused(blob.size));
+    };
     progress.blob_started(&blob.digest, blob.size);
+    progress.blob_advanced(&blob.digest, writer.resumed_from());
     let mut attempt = 0;
     loop {
         match transfer(job, &mut writer, progress).await {
+            Ok(())
+                if writer.resumed_from() > 0
+                    && writer.written() == blob.size
+                    && !writer.matches() =>
+            {
+                // A prefix kept from an earlier run was wrong: fetch the blob whole, once.
+                tracing::warn!(
+                    "blob {}: the partial data on disk did not verify; downloading it again",
+                    blob.digest
+                );
+                writer.restart()?;
+            }
             Ok(()) => break,
             Err(ImageError::Registry(e)) => {
                 attempt += 1;

@@ -137,6 +137,16 @@ impl FakeRegistry {
         self.shared.store.lock().unwrap().blobs.clone()
     }
 
+    /// Forgets how often each blob was requested (faults that apply to a first attempt apply again).
+    pub fn reset_attempts(&self) {
+        self.shared.blob_requests.lock().unwrap().clear();
+    }
+
+    /// How many times each blob was requested.
+    pub fn blob_request_counts(&self) -> HashMap<String, usize> {
+        self.shared.blob_requests.lock().unwrap().clone()
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
     }
