@@ -56,6 +56,11 @@ pub enum Command {
     Login(LoginArgs),
     /// Remove stored credentials for a registry.
     Logout(LogoutArgs),
+    /// Delete blobs no image in the layout needs, and stale partial downloads.
+    ///
+    /// Waits for running pulls into the same layout, which wait for it in turn.
+    /// Partial downloads younger than a day are kept so that a re-run resumes.
+    Gc(GcArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.
@@ -245,4 +250,17 @@ fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
         return Err("the host before '=' is empty".into());
     }
     Ok((host.to_lowercase(), addr))
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// The OCI layout directory.
+    #[arg(
+        short,
+        long = "layout",
+        env = "REGPULL_OUTPUT",
+        default_value = "oci",
+        value_name = "DIR"
+    )]
+    pub layout: PathBuf,
 }

@@ -17,8 +17,18 @@ pub struct LayoutLock {
 }
 
 impl LayoutLock {
-    /// Blocks until the lock at `path` is ours.
+    /// Blocks until the lock at `path` is ours alone.
     pub fn acquire(path: &Path) -> Result<Self, LayoutError> {
+        Self::take(path, true)
+    }
+
+    /// Blocks until the lock at `path` may be shared with other shared holders
+    /// (pulls), excluding an exclusive holder (gc).
+    pub fn acquire_shared(path: &Path) -> Result<Self, LayoutError> {
+        Self::take(path, false)
+    }
+
+    fn take(path: &Path, exclusive: bool) -> Result<Self, LayoutError> {
         let lock_err = |source| LayoutError::Lock {
             path: path.to_path_buf(),
             source,
@@ -29,7 +39,11 @@ impl LayoutLock {
             .write(true)
             .open(path)
             .map_err(lock_err)?;
-        file.lock().map_err(lock_err)?;
+        if exclusive {
+            file.lock().map_err(lock_err)?;
+        } else {
+            file.lock_shared().map_err(lock_err)?;
+        }
         Ok(LayoutLock { _file: file })
     }
 }

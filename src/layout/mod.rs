@@ -13,6 +13,7 @@
 
 mod blob_writer;
 mod error;
+mod gc;
 mod index;
 mod lock;
 
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 pub use blob_writer::BlobWriter;
 pub use error::LayoutError;
+pub use gc::{GcReport, PARTIAL_MAX_AGE};
 pub use index::{REF_NAME_ANNOTATION, ref_name};
 pub use lock::LayoutLock;
 
@@ -212,6 +214,10 @@ impl Layout {
     /// Blobs being downloaded, kept across runs so a transfer can resume.
     fn partial_dir(&self) -> PathBuf {
         self.root.join(WORK_DIR).join("partial")
+    }
+
+    fn gc_lock_path(&self) -> PathBuf {
+        self.root.join(WORK_DIR).join("gc.lock")
     }
 
     fn lock_path(&self) -> PathBuf {

@@ -111,6 +111,20 @@ pub async fn pull(
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Result<PullReport, PullError> {
+    // Held until the pull has recorded its images, so gc cannot delete blobs
+    // downloaded but not yet named in index.json.
+    let _guard = layout.pull_guard().map_err(|e| PullError {
+        reference: references
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        registry: references
+            .first()
+            .map(|r| r.api_host().to_string())
+            .unwrap_or_default(),
+        credential_source: None,
+        kind: ImageError::Layout(e),
+    })?;
     let mut sources: HashMap<String, String> = HashMap::new();
     let fail = |r: &ImageRef, kind: ImageError, sources: &HashMap<String, String>| PullError {
         reference: r.to_string(),

@@ -1,6 +1,7 @@
 //! One file per subcommand: build inputs, call the library, print the result.
 
 mod auth;
+mod gc;
 mod login;
 mod pull;
 mod reference;
@@ -12,6 +13,7 @@ use super::args::{Cli, Command};
 pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
         Command::Auth(args) => auth::run(&args),
+        Command::Gc(args) => gc::run(&args),
         Command::Login(args) => login::login(&args),
         Command::Logout(args) => login::logout(&args),
         Command::Pull(args) => pull::run(&args),
