@@ -86,3 +86,7 @@ measure "regpull pull (fresh)" "$REGPULL" pull -q -o "$work/out-regpull" "$host/
 measure "regpull pull (up to date)" "$REGPULL" pull -q -o "$work/out-regpull" "$host/bench/big:1"
 measure "skopeo copy docker:// -> oci:" skopeo copy -q --src-tls-verify=false \
   "docker://$host/bench/big:1" "oci:$work/out-skopeo:bench"
+
+# Resume: the fake registry stops sending every 100 MiB on every attempt.
+cargo build --release --locked --example resume_bench >/dev/null 2>&1
+BENCH_MIB=$MIB target/release/examples/resume_bench
