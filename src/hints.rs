@@ -74,6 +74,11 @@ fn auth_hint(e: &PullError) -> String {
 }
 
 pub fn for_layout(e: &LayoutError) -> Option<String> {
+    if let LayoutError::NoSpace { .. } = e {
+        return Some(
+            "free space on that filesystem, run `regpull gc`, or choose another --output".into(),
+        );
+    }
     match e.io_error().map(std::io::Error::kind) {
         Some(std::io::ErrorKind::StorageFull) => Some(
             "the disk holding the layout is full; free space or choose another --output".into(),

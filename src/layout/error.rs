@@ -41,6 +41,12 @@ pub enum LayoutError {
         #[source]
         source: VerifyError,
     },
+    #[error("{path} has {available} bytes free, but the pull needs {needed} more")]
+    NoSpace {
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+    },
     #[error("refusing to record {digest} in index.json: the blob is not in the layout")]
     MissingBlob { digest: Digest },
     #[error("blob {digest} is {size} bytes, more than the {limit} bytes allowed for it here")]

@@ -96,6 +96,20 @@ impl Layout {
         &self.root
     }
 
+    /// Bytes an unprivileged process may still write on the layout's filesystem.
+    pub fn free_space(&self) -> Option<u64> {
+        let st = rustix::fs::statvfs(&self.root).ok()?;
+        Some(st.f_bavail.saturating_mul(st.f_frsize))
+    }
+
+    /// Bytes already on disk towards `digest` (a partial download).
+    pub fn partial_len(&self, digest: &Digest) -> u64 {
+        let path = self
+            .partial_dir()
+            .join(format!("{}-{}", digest.algorithm(), digest.hex()));
+        fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
     /// Where the blob with this digest lives (whether or not it is there).
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.blobs_dir(digest.algorithm()).join(digest.hex())

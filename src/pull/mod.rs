@@ -185,6 +185,7 @@ pub async fn pull(
             }
         }
     }
+    check_space(layout, &jobs).map_err(|e| fail(&resolved[0].reference, ImageError::Layout(e)))?;
     let transfer = download_all(layout, jobs, opts.jobs, &opts.retry, progress)
         .await
         .map_err(|(reference, kind)| {
@@ -201,6 +202,26 @@ pub async fn pull(
         images.push(image);
     }
     Ok(PullReport { images, transfer })
+}
+
+/// Stops before downloading when what is still missing cannot fit on the disk.
+fn check_space(layout: &Layout, jobs: &[BlobJob]) -> Result<(), crate::layout::LayoutError> {
+    use crate::layout::Check;
+    let mut needed = 0u64;
+    for job in jobs {
+        let b = &job.blob;
+        if !layout.has_blob(&b.digest, b.size, Check::Size)? {
+            needed += b.size.saturating_sub(layout.partial_len(&b.digest));
+        }
+    }
+    match layout.free_space() {
+        Some(available) if needed > available => Err(crate::layout::LayoutError::NoSpace {
+            path: layout.root().to_path_buf(),
+            needed,
+            available,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Writes the image's manifests (children first) and then its `index.json` entry.
