@@ -196,3 +196,51 @@ async fn fatal_answers_are_not_retried_and_budgets_end() {
         "a failed blob leaves no temporary file: {tmp:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_of_every_kind_are_followed_and_loops_end() {
+    let img = big_image();
+    for status in [301, 302, 303, 307, 308] {
+        let reg = FakeRegistry::start(Faults {
+            relative_redirect: Some(status),
+            ..Default::default()
+        })
+        .await;
+        reg.add_image("app", "1", &img);
+        let r = run(&reg, 2).await;
+        assert!(r.result.is_ok(), "{status}: {:?}", r.result.err());
+    }
+    let reg = FakeRegistry::start(Faults {
+        redirect_loop: true,
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    let err = r.result.unwrap_err();
+    assert!(format!("{:?}", err).contains("redirect"), "{err:?}");
+    assert!(r.pauses.is_empty(), "a redirect loop is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_expiring_during_a_blob_is_renewed_and_the_blob_continues_with_range() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        token_uses: Some(3),
+        drop_blobs_after: Some(300_000),
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 3).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    assert!(
+        reg.shared.tokens_issued.load(Ordering::SeqCst) >= 2,
+        "a fresh token was fetched"
+    );
+    assert_eq!(
+        reg.shared.blob_bytes_served.load(Ordering::SeqCst),
+        image_bytes(&img),
+        "and no byte was fetched twice"
+    );
+}

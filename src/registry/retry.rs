@@ -33,6 +33,8 @@ pub enum Verdict {
 pub fn classify(err: &RegistryError, now: SystemTime) -> Verdict {
     match err {
         RegistryError::Connect { .. } if err.class() == crate::ErrorClass::Usage => Verdict::Fatal,
+        // A redirect loop or a redirect to a non-http(s) scheme will not mend itself.
+        RegistryError::Connect { source, .. } if source.is_redirect() => Verdict::Fatal,
         RegistryError::Connect { .. } | RegistryError::Body { .. } => {
             Verdict::Retry { retry_after: None }
         }

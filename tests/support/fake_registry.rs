@@ -50,6 +50,10 @@ pub struct Faults {
     pub ignore_range: bool,
     /// Answer the first blob requests with these statuses, in order.
     pub blob_statuses: Vec<(u16, Option<&'static str>)>,
+    /// Redirect blobs with this status to a relative `Location` on the same host.
+    pub relative_redirect: Option<u16>,
+    /// Redirect blobs to themselves, forever.
+    pub redirect_loop: bool,
 }
 
 #[derive(Default)]
@@ -272,6 +276,12 @@ async fn serve(
         )
             .into_response();
     }
+    if let Some(digest) = rest.strip_prefix("moved/") {
+        let Some(bytes) = shared.store.lock().unwrap().blobs.get(digest).cloned() else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        return serve_blob(&shared, &faults, digest, bytes, &headers);
+    }
     if let Some((_, digest)) = rest.rsplit_once("/blobs/") {
         let Some(bytes) = shared.store.lock().unwrap().blobs.get(digest).cloned() else {
             return (
@@ -292,6 +302,18 @@ async fn serve(
                 .header("content-length", bytes.len())
                 .body(Body::from_stream(stream))
                 .unwrap();
+        }
+        if let Some(status) = faults.relative_redirect {
+            let location = format!("/v2/moved/{digest}");
+            return (
+                StatusCode::from_u16(status).unwrap(),
+                [("location", location)],
+            )
+                .into_response();
+        }
+        if faults.redirect_loop {
+            let location = format!("/v2/{rest}");
+            return (StatusCode::FOUND, [("location", location)]).into_response();
         }
         if let Some(base) = &faults.redirect_blobs_to {
             let location = format!(
