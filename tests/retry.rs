@@ -244,3 +244,18 @@ async fn a_token_expiring_during_a_blob_is_renewed_and_the_blob_continues_with_r
         "and no byte was fetched twice"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_answered_with_400_as_ecr_public_does_gets_a_fresh_token() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        token_uses: Some(2),
+        expired_status: Some(400),
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 0).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    assert!(reg.shared.tokens_issued.load(Ordering::SeqCst) >= 2);
+}

@@ -54,7 +54,7 @@ pub struct Registry {
 /// (ECR's 12-hour tokens answer 403 "Your authorization token has expired").
 pub type Refresher = std::sync::Arc<dyn Fn() -> Option<Credential> + Send + Sync>;
 
-/// ECR's words for an expired token, in a 403 body.
+/// ECR's words for an expired token, in a 403 (ECR) or 400 (ECR Public) body.
 const EXPIRED_TOKEN: &str = "token has expired";
 
 impl std::fmt::Debug for Registry {
@@ -253,7 +253,11 @@ impl Registry {
             }
             if resp.status() != StatusCode::UNAUTHORIZED {
                 let err = status_error(fetch.operation, resp).await;
-                if attempt == 0 && is_expired(&err) && self.refresh_credential().await {
+                if attempt == 0 && is_expired(&err) {
+                    // ECR answers 403, ECR Public 400: a fresh credential where one
+                    // can be had, and in any case a fresh token.
+                    self.refresh_credential().await;
+                    self.state.lock().await.tokens.clear();
                     continue;
                 }
                 return Err(err);
@@ -341,7 +345,7 @@ impl Registry {
 fn is_expired(err: &RegistryError) -> bool {
     match err {
         RegistryError::Status {
-            status: 403,
+            status: 400 | 403,
             errors,
             text,
             ..

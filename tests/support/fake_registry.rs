@@ -54,6 +54,9 @@ pub struct Faults {
     pub relative_redirect: Option<u16>,
     /// Redirect blobs to themselves, forever.
     pub redirect_loop: bool,
+    /// Answer a used-up token with this status and "token has expired" (ECR
+    /// Public sends 400) instead of 401.
+    pub expired_status: Option<u16>,
 }
 
 #[derive(Default)]
@@ -181,11 +184,17 @@ fn check_auth(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
         .map(str::to_string);
     if let (Some(limit), Some(t)) = (uses, token) {
         let mut used = shared.token_use.lock().unwrap();
-        if let Some(n) = used.get_mut(&t)
-            && *n < limit
-        {
-            *n += 1;
-            return None;
+        if let Some(n) = used.get_mut(&t) {
+            if *n < limit {
+                *n += 1;
+                return None;
+            }
+            if let Some(status) = shared.faults.lock().unwrap().expired_status {
+                let body = json!({"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]});
+                return Some(
+                    (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response(),
+                );
+            }
         }
     }
     let mut resp = (
