@@ -15,19 +15,6 @@ use support::image::{Blob, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, TestImage};
 
 const DROP_EVERY: usize = 100 << 20;
 
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 #[tokio::main]
 async fn main() {
     let mib: usize = std::env::var("BENCH_MIB")
@@ -39,7 +26,7 @@ async fn main() {
     let per = (mib << 20) / layers;
     // The bytes are served as they are; regpull verifies digests, not gzip.
     let blobs: Vec<Blob> = (0..layers)
-        .map(|i| Blob::new(OCI_LAYER_GZIP, noise(2 * i as u64 + 1, per)))
+        .map(|i| Blob::new(OCI_LAYER_GZIP, support::image::noise(i as u64, per)))
         .collect();
     let config = Blob::new(
         OCI_CONFIG,

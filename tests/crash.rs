@@ -12,20 +12,8 @@ use regpull::Layout;
 use support::fake_registry::{FakeRegistry, Faults};
 use support::{image, require_tool, run_ok, text};
 
-fn layer_of(seed: u32, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
 fn two_layer_image() -> image::TestImage {
-    let (a, b) = (layer_of(7, 600_000), layer_of(9, 900_000));
+    let (a, b) = (image::noise(7, 600_000), image::noise(9, 900_000));
     image::image("linux", "amd64", &[&[("a.bin", &a)], &[("b.bin", &b)]])
 }
 

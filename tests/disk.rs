@@ -37,15 +37,7 @@ impl Drop for Tmpfs {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_that_cannot_fit_stops_before_downloading() {
     let fs = Tmpfs::mount("1m");
-    let mut x: u32 = 99;
-    let noise: Vec<u8> = (0..1_500_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let noise = image::noise(99, 1_500_000);
     let img = image::image("linux", "amd64", &[&[("big", &noise)]]);
     let reg = FakeRegistry::start(Faults::default()).await;
     reg.add_image("big", "1", &img);
@@ -70,15 +62,7 @@ async fn a_pull_that_cannot_fit_stops_before_downloading() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disk_that_fills_up_mid_write_is_exit_8_and_the_partial_is_kept() {
     let fs = Tmpfs::mount("4m");
-    let mut x: u32 = 7;
-    let noise: Vec<u8> = (0..600_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let noise = image::noise(7, 600_000);
     let img = image::image("linux", "amd64", &[&[("layer", &noise)]]);
     let layer = img.layers[0].clone();
     let reg = FakeRegistry::start(Faults {

@@ -30,15 +30,8 @@ impl Sleeper for Recorder {
 }
 
 fn big_image() -> image::TestImage {
-    // Incompressible-ish content so the gzip layer stays about 1 MiB.
-    let mut data = Vec::with_capacity(1 << 20);
-    let mut x: u32 = 12345;
-    for _ in 0..(1 << 20) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        data.push(x as u8);
-    }
+    // Incompressible content so the gzip layer stays about 1 MiB.
+    let data = image::noise(12345, 1 << 20);
     image::image("linux", "amd64", &[&[("big.bin", &data)]])
 }
 

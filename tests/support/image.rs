@@ -200,3 +200,17 @@ pub fn multi_platform(docker: bool) -> TestIndex {
         images,
     }
 }
+
+/// Deterministic incompressible bytes (xorshift), so gzip layers keep their size.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2).wrapping_add(1);
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
