@@ -66,8 +66,10 @@ async fn main() {
         "-o".into(),
         out.path().join("oci").display().to_string(),
         "-q".into(),
+        // Long enough that a busy disk (writeback throttling) never looks like a
+        // stalled connection; the fault's silence is what gets cut.
         "--timeout".into(),
-        "1".into(),
+        "5".into(),
         "--retries".into(),
         "100".into(),
     ];

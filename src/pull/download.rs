@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
 
 use super::error::ImageError;
 use super::progress::Progress;
@@ -18,6 +18,9 @@ use super::resolve::{BlobRef, pull_scope};
 use crate::layout::{BlobWriter, Check, Layout};
 use crate::registry::retry::RetryPolicy;
 use crate::registry::{Fetch, Registry, RegistryError, redact::redact};
+
+/// Received bytes are written in batches of this size while data flows.
+const WRITE_BATCH: usize = 1 << 20;
 
 /// One blob to fetch, and from where.
 pub struct BlobJob {
@@ -179,14 +182,40 @@ async fn transfer(
     }
     let url = redact(resp.url());
     let mut body = resp.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|source| RegistryError::Body {
-            url: url.clone(),
-            source,
-        })?;
-        // Buffered writes to the page cache: cheap enough to do on the runtime.
-        writer.write_chunk(&chunk)?;
+    // Chunks are gathered into large writes while data flows, and written out
+    // whenever the stream has nothing ready: a stalled or dying connection
+    // never leaves received bytes in memory, where SIGKILL would lose them.
+    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
+    loop {
+        let next = match body.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                flush(writer, &mut pending)?;
+                body.next().await
+            }
+        };
+        let Some(chunk) = next else { break };
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(source) => {
+                flush(writer, &mut pending)?;
+                return Err(RegistryError::Body { url, source }.into());
+            }
+        };
+        pending.extend_from_slice(&chunk);
+        if pending.len() >= WRITE_BATCH {
+            flush(writer, &mut pending)?;
+        }
         progress.blob_advanced(&blob.digest, chunk.len() as u64);
+    }
+    flush(writer, &mut pending)
+}
+
+/// Writes gathered chunks at once: page-cache writes, cheap enough on the runtime.
+fn flush(writer: &mut BlobWriter, pending: &mut Vec<u8>) -> Result<(), ImageError> {
+    if !pending.is_empty() {
+        writer.write_chunk(pending)?;
+        pending.clear();
     }
     Ok(())
 }
