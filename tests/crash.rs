@@ -10,22 +10,11 @@ use std::time::{Duration, Instant};
 
 use regpull::Layout;
 use support::fake_registry::{FakeRegistry, Faults};
-use support::{image, require_tool, run_ok, text};
+use support::{image, regpull_command, require_tool, run_ok, text};
 
 fn two_layer_image() -> image::TestImage {
     let (a, b) = (image::noise(7, 600_000), image::noise(9, 900_000));
     image::image("linux", "amd64", &[&[("a.bin", &a)], &[("b.bin", &b)]])
-}
-
-fn regpull_cmd(args: &[String]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regpull"));
-    cmd.args(args)
-        .env("HOME", "/nonexistent/regpull-test-home")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for var in support::ISOLATED_ENV {
-        cmd.env_remove(var);
-    }
-    cmd
 }
 
 /// Bytes of `img`'s config and layers in the layout: partial files plus finished blobs.
@@ -68,7 +57,7 @@ async fn a_killed_pull_leaves_a_valid_layout_and_the_next_run_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("oci");
     let outs = out.display().to_string();
-    let o = regpull_cmd(&[
+    let o = regpull_command(&[
         "pull".into(),
         format!("{}/kept:1", reg.host),
         "-o".into(),
@@ -93,7 +82,7 @@ async fn a_killed_pull_leaves_a_valid_layout_and_the_next_run_resumes() {
     for cut in [50_000usize, 400_000, 700_000, 100_000] {
         reg.shared.faults.lock().unwrap().drop_blobs_after = Some(cut);
         let before = reg.shared.blob_bytes_served.load(Ordering::SeqCst);
-        let mut child = regpull_cmd(&[
+        let mut child = regpull_command(&[
             "pull".into(),
             format!("{}/big:1", reg.host),
             "-o".into(),
@@ -150,7 +139,7 @@ async fn a_killed_pull_leaves_a_valid_layout_and_the_next_run_resumes() {
     }
 
     let before = reg.shared.blob_bytes_served.load(Ordering::SeqCst);
-    let o = regpull_cmd(&[
+    let o = regpull_command(&[
         "pull".into(),
         format!("{}/big:1", reg.host),
         "-o".into(),
@@ -192,7 +181,7 @@ async fn four_processes_pulling_one_image_fetch_each_blob_once() {
     let outs = dir.path().join("oci").display().to_string();
     let children: Vec<_> = (0..4)
         .map(|_| {
-            regpull_cmd(&[
+            regpull_command(&[
                 "pull".into(),
                 format!("{}/big:1", reg.host),
                 "-o".into(),

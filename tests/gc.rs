@@ -32,8 +32,7 @@ fn gc_frees_what_no_image_needs_and_keeps_the_rest_readable() {
         .unwrap();
     fs::write(partial.join("sha256-recent"), vec![0u8; 500]).unwrap();
 
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_regpull"))
-        .args(["gc", "--layout"])
+    let o = support::regpull_command(&["gc", "--layout"])
         .arg(&root)
         .output()
         .unwrap();

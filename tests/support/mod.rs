@@ -44,6 +44,25 @@ pub fn run_ok(cmd: &mut Command) -> String {
     stdout
 }
 
+/// The regpull binary with `args`, isolated from the machine running the tests:
+/// no credential or setting of its environment leaks in, HOME points nowhere,
+/// and the AWS SDK may not probe the instance metadata service. Only
+/// integration tests know where cargo built the binary; the demo example,
+/// which shares this kit, finds it itself.
+pub fn regpull_command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let Some(exe) = option_env!("CARGO_BIN_EXE_regpull") else {
+        panic!("regpull_command() is for integration tests, where cargo names the binary");
+    };
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    for var in ISOLATED_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", "/nonexistent/regpull-test-home")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
 /// Environment variables regpull reads that tests set explicitly or not at all.
 pub const ISOLATED_ENV: &[&str] = &[
     "REGPULL_USERNAME",
@@ -91,20 +110,8 @@ pub fn regpull_env(
     env: &[(&str, &str)],
 ) -> std::process::Output {
     use std::io::Write;
-    let Some(exe) = option_env!("CARGO_BIN_EXE_regpull") else {
-        panic!("regpull() is for integration tests, where cargo names the binary");
-    };
-    let mut cmd = Command::new(exe);
-    cmd.args(args);
-    // No credential or setting of the machine running the tests may leak in.
-    for var in ISOLATED_ENV {
-        cmd.env_remove(var);
-    }
-    // The AWS SDK would otherwise probe the instance metadata service, which
-    // tests must never contact.
-    cmd.env("HOME", "/nonexistent/regpull-test-home")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(std::process::Stdio::piped())
+    let mut cmd = regpull_command(args);
+    cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     cmd.envs(env.iter().copied());
