@@ -1,10 +1,11 @@
 //! The binary as scripts and people use it.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 fn regpull(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_regpull"))
-        .args(args)
+    support::regpull_command(args)
         .output()
         .expect("binary runs")
 }
@@ -49,11 +50,9 @@ fn ref_json_is_one_object_per_line() {
         Some(2),
         "an invalid name is a usage error"
     );
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect();
+    let lines = support::json_doc::validate(&text(&out.stdout));
     assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["type"], "reference");
     assert_eq!(lines[0]["valid"], true);
     assert_eq!(lines[0]["registry"], "nvcr.io");
     assert_eq!(lines[0]["api_host"], "nvcr.io");

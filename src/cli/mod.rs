@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod json;
 mod logging;
 mod progress;
 mod report;

@@ -5,6 +5,7 @@ pub mod certs;
 pub mod distribution;
 pub mod fake_registry;
 pub mod image;
+pub mod json_doc;
 pub mod object_store;
 pub mod push;
 pub mod sigv4;

@@ -6,34 +6,30 @@ use regpull::reference::{ImageRef, Target};
 use serde::Serialize;
 
 use crate::cli::args::RefArgs;
-use crate::cli::report;
+use crate::cli::{json, report};
 
-/// The `--json` shape of one name; field names are documented in docs/usage.md.
+/// The `--json` event for one name (`reference` in docs/json.md).
 #[derive(Serialize, Default)]
 struct RefJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
     input: &'a str,
     valid: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     registry: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     api_host: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     repository: Option<&'a str>,
     tag: Option<&'a str>,
     digest: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     normalized: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     familiar: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     error_kind: Option<&'static str>,
 }
 
 impl<'a> RefJson<'a> {
     fn of(input: &'a str, r: &'a ImageRef) -> Self {
         RefJson {
+            kind: "reference",
             input,
             valid: true,
             registry: Some(r.domain()),
@@ -49,6 +45,7 @@ impl<'a> RefJson<'a> {
 
     fn invalid(input: &'a str, e: &regpull::reference::ReferenceError) -> Self {
         RefJson {
+            kind: "reference",
             input,
             error: Some(e.to_string()),
             error_kind: Some(e.kind()),
@@ -61,13 +58,13 @@ pub fn run(args: &RefArgs) -> Result<ExitCode, regpull::Error> {
     let mut worst = ExitCode::SUCCESS;
     for input in &args.names {
         match ImageRef::parse(input) {
-            Ok(r) if args.json => println!("{}", json_line(&RefJson::of(input, &r))),
+            Ok(r) if args.json => json::emit(&to_value(&RefJson::of(input, &r))),
             Ok(r) => print_human(&r),
             Err(e) => {
                 let err = regpull::Error::from(e.clone());
 
                 if args.json {
-                    println!("{}", json_line(&RefJson::invalid(input, &e)));
+                    json::emit(&to_value(&RefJson::invalid(input, &e)));
                 }
                 worst = report::report(&err);
             }
@@ -76,8 +73,8 @@ pub fn run(args: &RefArgs) -> Result<ExitCode, regpull::Error> {
     Ok(worst)
 }
 
-fn json_line(j: &RefJson<'_>) -> String {
-    serde_json::to_string(j).expect("plain data serializes")
+fn to_value(j: &RefJson<'_>) -> serde_json::Value {
+    serde_json::to_value(j).expect("plain data serializes")
 }
 
 fn print_human(r: &ImageRef) {
