@@ -30,6 +30,27 @@ pub enum ErrorClass {
     Internal,
 }
 
+impl ErrorClass {
+    /// The class as JSON output names it (`not_found`, `rate_limited`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Usage => "usage",
+            ErrorClass::Auth => "auth",
+            ErrorClass::NotFound => "not_found",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Network => "network",
+            ErrorClass::Verification => "verification",
+            ErrorClass::LocalIo => "local_io",
+            ErrorClass::Internal => "internal",
+        }
+    }
+
+    /// Whether running the same command again later may succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorClass::RateLimited | ErrorClass::Network)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]

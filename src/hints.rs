@@ -15,7 +15,7 @@ pub fn for_pull(e: &PullError) -> Option<String> {
         return for_layout(l);
     }
     match (e.class(), host) {
-        (ErrorClass::Auth, _) if matches!(e.kind, ImageError::Credentials(_)) => Some(
+        (ErrorClass::Auth, _) if matches!(e.kind.unshared(), ImageError::Credentials(_)) => Some(
             "fix or remove the credential source named above; regpull does not fall back to anonymous \
              when a source cannot be read"
                 .into(),
@@ -32,7 +32,7 @@ pub fn for_pull(e: &PullError) -> Option<String> {
             "Docker Hub limits anonymous pulls; authenticate with --username and --password-stdin, or wait".into(),
         ),
         (ErrorClass::RateLimited, _) => Some("the registry is rate limiting; wait and run the pull again".into()),
-        (ErrorClass::NotFound, _) if matches!(e.kind, ImageError::NoMatchingPlatform { .. }) => Some(
+        (ErrorClass::NotFound, _) if matches!(e.kind.unshared(), ImageError::NoMatchingPlatform { .. }) => Some(
             "choose one of the listed platforms with --platform, or keep them all with --all-platforms".into(),
         ),
         (ErrorClass::NotFound, _) => Some(format!(
@@ -91,7 +91,7 @@ pub fn for_layout(e: &LayoutError) -> Option<String> {
 }
 
 fn layout_error(kind: &ImageError) -> Option<&LayoutError> {
-    match kind {
+    match kind.unshared() {
         ImageError::Layout(l) => Some(l),
         ImageError::Blob { source, .. } => layout_error(source),
         _ => None,

@@ -67,8 +67,9 @@ impl Fixture {
 
     fn auth_json(&self, env: &[(&str, &str)]) -> serde_json::Value {
         let o = regpull_env(&["auth", "--json", &self.name], None, env);
-        serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|_| panic!("{}{}", text(&o.stdout), text(&o.stderr)))
+        let mut events = support::json_doc::validate(&text(&o.stdout));
+        assert_eq!(events.len(), 1, "{}{}", text(&o.stdout), text(&o.stderr));
+        events.remove(0)
     }
 
     /// Writes `json` as `config.json` in a fresh directory; returns the directory.

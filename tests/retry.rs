@@ -36,7 +36,8 @@ fn big_image() -> image::TestImage {
 }
 
 struct Run {
-    result: Result<pull::PullReport, pull::PullError>,
+    /// The one image's outcome.
+    result: Result<pull::PulledImage, pull::PullError>,
     pauses: Vec<Duration>,
     layout: Layout,
     _dir: tempfile::TempDir,
@@ -62,8 +63,15 @@ async fn run(reg: &FakeRegistry, retries: u32) -> Run {
             ..RetryPolicy::default()
         },
     };
-    let refs = vec![ImageRef::parse(&format!("{}/app:1", reg.host)).unwrap()];
-    let result = pull::pull(&layout, &refs, Arc::new(Anonymous), &opts, &Silent).await;
+    let refs = vec![
+        ImageRef::parse(&format!("{}/app:1", reg.host))
+            .unwrap()
+            .into(),
+    ];
+    let result = match pull::pull(&layout, &refs, Arc::new(Anonymous), &opts, &Silent).await {
+        Ok(mut report) => report.results.remove(0),
+        Err(e) => Err(e),
+    };
     let pauses = recorder.0.lock().unwrap().clone();
     Run {
         result,
@@ -91,8 +99,8 @@ async fn a_dropped_transfer_resumes_with_range_and_fetches_no_byte_twice() {
     .await;
     reg.add_image("app", "1", &img);
     let r = run(&reg, 3).await;
-    let report = r.result.unwrap_or_else(|e| panic!("{e:?}"));
-    assert_eq!(report.images[0].digest, img.manifest.digest);
+    let image = r.result.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(image.digest, img.manifest.digest);
     let served = reg.shared.blob_bytes_served.load(Ordering::SeqCst);
     assert_eq!(
         served,

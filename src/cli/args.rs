@@ -22,7 +22,8 @@ Examples:
   regpull pull alpine:3.20 -o ./oci
   regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 --username '$oauthtoken' --password-stdin < key.txt
   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:<digest>
-  regpull pull --all-platforms quay.io/org/app:3";
+  regpull pull --all-platforms quay.io/org/app:3
+  regpull pull -f images.txt -o /shared/oci --json       a prefetch list, for cron";
 
 /// Pull container images from private registries into a local OCI image layout.
 #[derive(Debug, Parser)]
@@ -68,6 +69,20 @@ pub enum Command {
     Ref(RefArgs),
 }
 
+impl Command {
+    /// Whether the command was asked for JSON lines, so that its failure is
+    /// reported as an `error` event too.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Pull(a) => a.json,
+            Command::Auth(a) => a.json,
+            Command::Ref(a) => a.json,
+            Command::Gc(a) => a.json,
+            Command::Login(_) | Command::Logout(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RefArgs {
     /// Image references, e.g. `ubuntu`, `nvcr.io/nvidia/tensorflow:18.08-py3`,
@@ -84,8 +99,15 @@ pub struct RefArgs {
 pub struct PullArgs {
     /// Images to pull, e.g. `alpine:3.20` or `nvcr.io/nvidia/tensorflow:18.08-py3`.
     /// Several images share the layout and their common blobs.
-    #[arg(required = true, value_name = "REF")]
+    #[arg(value_name = "REF", required_unless_present = "file")]
     pub references: Vec<String>,
+
+    /// Also pull the images listed in LIST (`-` for stdin): one reference per
+    /// line, `#` comments, and optionally `--platform OS/ARCH` or
+    /// `--all-platforms` after the reference. An image that fails does not stop
+    /// the others; may be repeated.
+    #[arg(short = 'f', long = "file", value_name = "LIST")]
+    pub file: Vec<PathBuf>,
 
     /// The OCI layout directory to pull into; created when missing.
     #[arg(
@@ -134,6 +156,11 @@ pub struct PullArgs {
     /// Print only the result lines.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Print JSON lines on stdout instead (docs/json.md): what was resolved,
+    /// each blob, retries, each image's outcome and a summary.
+    #[arg(long)]
+    pub json: bool,
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -263,4 +290,8 @@ pub struct GcArgs {
         value_name = "DIR"
     )]
     pub layout: PathBuf,
+
+    /// Print one `gc` JSON event on stdout (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
 }

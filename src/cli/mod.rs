@@ -2,6 +2,8 @@
 
 mod args;
 mod commands;
+mod events;
+mod image_list;
 mod json;
 mod logging;
 mod progress;
@@ -16,8 +18,14 @@ use clap::Parser;
 pub fn run() -> ExitCode {
     let cli = args::Cli::parse();
     logging::init(cli.verbose);
+    let json = cli.command.json();
     match commands::dispatch(cli) {
         Ok(code) => code,
-        Err(err) => report::report(&err),
+        Err(err) => {
+            if json {
+                json::emit(&events::error_event(&err));
+            }
+            report::report(&err)
+        }
     }
 }

@@ -39,7 +39,7 @@ impl Bars {
 }
 
 impl Progress for Bars {
-    fn blob_started(&self, digest: &Digest, size: u64) {
+    fn blob_started(&self, digest: &Digest, size: u64, resumed_from: u64) {
         let bar = self
             .multi
             .insert_before(&self.total, ProgressBar::new(size));
@@ -50,7 +50,9 @@ impl Progress for Bars {
             .expect("template is valid"),
         );
         bar.set_prefix(digest.hex()[..12].to_string());
+        bar.set_position(resumed_from);
         self.total.inc_length(size);
+        self.total.inc(resumed_from);
         self.blobs
             .lock()
             .expect("not poisoned")
@@ -64,7 +66,7 @@ impl Progress for Bars {
         self.total.inc(bytes);
     }
 
-    fn blob_finished(&self, digest: &Digest) {
+    fn blob_finished(&self, digest: &Digest, _size: u64, _fetched: u64) {
         if let Some(bar) = self.blobs.lock().expect("not poisoned").remove(digest) {
             bar.finish_and_clear();
         }

@@ -1,7 +1,6 @@
 //! How failures reach the user: `error:` / `caused by:` / `hint:` lines on stderr,
 //! and an exit code per class of failure (the table in docs/exit-codes.md).
 
-use std::error::Error as _;
 use std::process::ExitCode;
 
 use regpull::ErrorClass;
@@ -33,14 +32,29 @@ pub fn report(err: &regpull::Error) -> ExitCode {
 }
 
 pub fn render(err: &regpull::Error) -> String {
-    let mut out = format!("error: {err}");
+    render_parts(err, err.hint())
+}
+
+/// `error:`, one `caused by:` per cause, and the hint.
+pub fn render_parts(err: &(dyn std::error::Error + 'static), hint: Option<String>) -> String {
+    let mut lines = chain(err).into_iter();
+    let mut out = format!("error: {}", lines.next().unwrap_or_default());
+    for c in lines {
+        out.push_str(&format!("\ncaused by: {c}"));
+    }
+    if let Some(hint) = hint {
+        out.push_str(&format!("\nhint: {hint}"));
+    }
+    out
+}
+
+/// The error's message and its causes', outermost first.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![err.to_string()];
     let mut cause = err.source();
     while let Some(c) = cause {
-        out.push_str(&format!("\ncaused by: {c}"));
+        out.push(c.to_string());
         cause = c.source();
-    }
-    if let Some(hint) = err.hint() {
-        out.push_str(&format!("\nhint: {hint}"));
     }
     out
 }

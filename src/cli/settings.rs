@@ -17,7 +17,7 @@ use regpull::{Error, ImageRef, Platform};
 
 use super::args::{CredentialArgs, PullArgs, TransportArgs};
 
-fn usage(message: impl Into<String>, hint: Option<&str>) -> Error {
+pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Error {
     Error::Usage {
         message: message.into(),
         hint: hint.map(str::to_string),

@@ -15,6 +15,9 @@ use crate::digest::Digest;
 /// The annotation that names an image inside an OCI layout.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
 
+/// When regpull recorded the image (RFC 3339, UTC), for `regpull list`.
+pub const PULLED_AT_ANNOTATION: &str = "dev.regpull.pulled-at";
+
 /// `index.json` larger than this is not something regpull wrote; refuse to load it.
 const MAX_INDEX_BYTES: u64 = 64 << 20;
 

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 pub use blob_writer::BlobWriter;
 pub use error::LayoutError;
 pub use gc::{GcReport, PARTIAL_MAX_AGE};
-pub use index::{REF_NAME_ANNOTATION, ref_name};
+pub use index::{PULLED_AT_ANNOTATION, REF_NAME_ANNOTATION, ref_name};
 pub use lock::LayoutLock;
 
 use crate::digest::{Algorithm, Digest, Verifier};

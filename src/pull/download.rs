@@ -5,18 +5,19 @@
 //! present and whole are skipped, which makes re-pulling an up-to-date image move
 //! no blob bytes. A transfer that breaks is retried under the retry policy and
 //! resumed with Range from the last verified byte. A failure that is final
-//! cancels the other transfers; their writers are dropped and their temporary
-//! files removed.
+//! fails only the images that need that blob: the other transfers go on, and
+//! a blob not yet started is dropped once every image needing it has failed.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
+use futures_util::{FutureExt, StreamExt, stream};
 
 use super::error::ImageError;
 use super::progress::Progress;
 use super::resolve::{BlobRef, pull_scope};
 use crate::layout::{BlobWriter, Check, Layout};
-use crate::registry::retry::RetryPolicy;
+use crate::registry::retry::{RetryPolicy, Retrying};
 use crate::registry::{Fetch, Registry, RegistryError, redact::redact};
 
 /// Received bytes are written in batches of this size while data flows.
@@ -26,62 +27,94 @@ const WRITE_BATCH: usize = 1 << 20;
 pub struct BlobJob {
     pub registry: Arc<Registry>,
     pub repository: String,
-    /// The first reference that needs it, for error messages.
+    /// The first reference that needs it, for messages.
     pub reference: String,
+    /// Indexes of the images (in the pull's request order) that need it.
+    pub images: Vec<usize>,
     pub blob: BlobRef,
 }
 
 /// What the transfers amounted to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Transfer {
+    /// Blobs downloaded in this run (wholly or the rest of a partial one).
     pub fetched_blobs: usize,
+    /// Bytes that crossed the network for them.
     pub fetched_bytes: u64,
+    /// Blobs that were already in the layout.
     pub reused_blobs: usize,
     pub reused_bytes: u64,
 }
 
 enum Outcome {
+    /// Downloaded; the bytes received in this run.
     Fetched(u64),
     Reused(u64),
+    /// Not started: every image that needed it had already failed.
+    Dropped,
 }
 
-/// Downloads every job, at most `concurrency` at a time.
+/// A blob that could not be downloaded, and the images it fails.
+pub struct BlobFailure {
+    pub images: Vec<usize>,
+    pub error: ImageError,
+}
+
+/// Downloads every job, at most `concurrency` at a time; `failed` holds the
+/// images already known to have failed, and gains those a blob failure fails.
 pub async fn download_all(
     layout: &Layout,
     jobs: Vec<BlobJob>,
     concurrency: usize,
     policy: &RetryPolicy,
     progress: &dyn Progress,
-) -> Result<Transfer, (String, ImageError)> {
-    let outcomes: Vec<Outcome> = stream::iter(jobs)
+    failed: &Mutex<HashSet<usize>>,
+) -> (Transfer, Vec<BlobFailure>) {
+    let results: Vec<Result<Outcome, BlobFailure>> = stream::iter(jobs)
         .map(|job| async move {
+            let abandoned = {
+                let failed = failed.lock().expect("not poisoned");
+                job.images.iter().all(|i| failed.contains(i))
+            };
+            if abandoned {
+                return Ok(Outcome::Dropped);
+            }
             download_one(layout, &job, policy, progress)
                 .await
                 .map_err(|e| {
-                    let err = ImageError::Blob {
-                        digest: job.blob.digest.clone(),
-                        source: Box::new(e),
-                    };
-                    (job.reference.clone(), err)
+                    failed
+                        .lock()
+                        .expect("not poisoned")
+                        .extend(job.images.iter().copied());
+                    BlobFailure {
+                        images: job.images.clone(),
+                        error: ImageError::Blob {
+                            digest: job.blob.digest.clone(),
+                            source: Box::new(e),
+                        },
+                    }
                 })
         })
         .buffer_unordered(concurrency.max(1))
-        .try_collect()
-        .await?;
+        .collect()
+        .await;
     let mut t = Transfer::default();
-    for o in outcomes {
-        match o {
-            Outcome::Fetched(n) => {
+    let mut failures = Vec::new();
+    for r in results {
+        match r {
+            Ok(Outcome::Fetched(n)) => {
                 t.fetched_blobs += 1;
                 t.fetched_bytes += n;
             }
-            Outcome::Reused(n) => {
+            Ok(Outcome::Reused(n)) => {
                 t.reused_blobs += 1;
                 t.reused_bytes += n;
             }
+            Ok(Outcome::Dropped) => {}
+            Err(f) => failures.push(f),
         }
     }
-    Ok(t)
+    (t, failures)
 }
 
 async fn download_one(
@@ -108,11 +141,12 @@ async fn download_one(
         progress.blob_skipped(&blob.digest, blob.size);
         return Ok(Outcome::Reused(blob.size));
     };
-    progress.blob_started(&blob.digest, blob.size);
-    progress.blob_advanced(&blob.digest, writer.resumed_from());
+    progress.blob_started(&blob.digest, blob.size, writer.resumed_from());
+    let notice = |r: &Retrying<'_>| progress.retrying(&job.reference, r);
+    let mut received = 0u64;
     let mut attempt = 0;
     loop {
-        match transfer(job, &mut writer, progress).await {
+        match transfer(job, &mut writer, progress, &mut received).await {
             Ok(())
                 if writer.resumed_from() > 0
                     && writer.written() == blob.size
@@ -129,7 +163,7 @@ async fn download_one(
             Err(ImageError::Registry(e)) => {
                 attempt += 1;
                 if !policy
-                    .pause(attempt, &e, &format!("blob {}", blob.digest))
+                    .pause(attempt, &e, &format!("blob {}", blob.digest), &notice)
                     .await
                 {
                     return Err(ImageError::Registry(e));
@@ -143,9 +177,12 @@ async fn download_one(
     tokio::task::spawn_blocking(move || writer.commit())
         .await
         .expect("commit task does not panic")?;
-    tracing::info!("fetched blob {} ({written} bytes)", blob.digest);
-    progress.blob_finished(&blob.digest);
-    Ok(Outcome::Fetched(written))
+    tracing::info!(
+        "fetched blob {} ({received} of {written} bytes)",
+        blob.digest
+    );
+    progress.blob_finished(&blob.digest, written, received);
+    Ok(Outcome::Fetched(received))
 }
 
 /// One GET of the rest of the blob: from where the writer stands, with Range.
@@ -155,6 +192,7 @@ async fn transfer(
     job: &BlobJob,
     writer: &mut BlobWriter,
     progress: &dyn Progress,
+    received: &mut u64,
 ) -> Result<(), ImageError> {
     let blob = &job.blob;
     let offset = writer.written();
@@ -202,6 +240,7 @@ async fn transfer(
                 return Err(RegistryError::Body { url, source }.into());
             }
         };
+        *received += chunk.len() as u64;
         pending.extend_from_slice(&chunk);
         if pending.len() >= WRITE_BATCH {
             flush(writer, &mut pending)?;

@@ -22,6 +22,11 @@ impl PullError {
     pub fn class(&self) -> ErrorClass {
         self.kind.class()
     }
+
+    /// What to try next, as `regpull::Error::hint` gives it for a failed pull.
+    pub fn hint(&self) -> Option<String> {
+        crate::hints::for_pull(self)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,9 @@ pub enum ImageError {
         "manifests of type {media_type} are not supported (regpull reads OCI and Docker schema 2 manifests and indexes)"
     )]
     Unsupported { media_type: String },
+    /// One failure that fails several images (a registry they share, a blob they share).
+    #[error(transparent)]
+    Shared(std::sync::Arc<ImageError>),
     #[error("downloading blob {digest}")]
     Blob {
         digest: Digest,
@@ -78,6 +86,15 @@ impl ImageError {
             ImageError::Unsupported { .. } => ErrorClass::Usage,
             ImageError::Credentials(_) => ErrorClass::Auth,
             ImageError::Blob { source, .. } => source.class(),
+            ImageError::Shared(e) => e.class(),
+        }
+    }
+
+    /// The error itself, seen through [`ImageError::Shared`].
+    pub fn unshared(&self) -> &ImageError {
+        match self {
+            ImageError::Shared(e) => e.unshared(),
+            other => other,
         }
     }
 
@@ -86,6 +103,7 @@ impl ImageError {
         match self {
             ImageError::Registry(e) => Some(e),
             ImageError::Blob { source, .. } => source.registry_error(),
+            ImageError::Shared(e) => e.registry_error(),
             _ => None,
         }
     }

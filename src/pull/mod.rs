@@ -3,19 +3,22 @@
 //! Order matters for crash safety: manifests are resolved first, then every blob
 //! is downloaded and verified, then manifests are written, and `index.json` is
 //! changed last. A pull stopped at any point leaves the layout as valid as before.
+//!
+//! Each image succeeds or fails on its own: a prefetch list with one bad entry
+//! still stores the others, and the report says which failed and why.
 
+mod connect;
 mod convert;
 mod download;
 mod error;
 mod media;
 mod probe;
 mod progress;
+mod record;
 mod resolve;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-
-use oci_spec::image::{Descriptor, MediaType};
+use std::sync::{Arc, Mutex};
 
 pub use convert::REGISTRY_DIGEST_ANNOTATION;
 pub use download::Transfer;
@@ -29,16 +32,17 @@ use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::platform::Platform;
 use crate::reference::ImageRef;
+use crate::registry::ClientOptions;
 use crate::registry::retry::RetryPolicy;
-use crate::registry::{ClientOptions, Registry};
+use connect::connect_all;
 use download::{BlobJob, download_all};
 use resolve::{ResolveOptions, Resolved, resolve};
 
 #[derive(Debug, Clone)]
 pub struct PullOptions {
-    /// The platform to pick from a multi-platform image.
+    /// The platform to pick from a multi-platform image, unless a request says.
     pub platform: Platform,
-    /// Keep every platform of an index instead of picking one.
+    /// Keep every platform of an index instead of picking one, for every request.
     pub all_platforms: bool,
     /// Store Docker-typed manifests as the registry sent them, not as OCI.
     pub preserve_digests: bool,
@@ -82,9 +86,47 @@ impl Credentials for Anonymous {
     }
 }
 
+/// One image to pull, with what it overrides of the pull's options.
+#[derive(Debug, Clone)]
+pub struct ImageRequest {
+    pub reference: ImageRef,
+    /// This image's platform, instead of [`PullOptions::platform`].
+    pub platform: Option<Platform>,
+    /// Keep every platform of this image.
+    pub all_platforms: bool,
+}
+
+impl From<ImageRef> for ImageRequest {
+    fn from(reference: ImageRef) -> Self {
+        ImageRequest {
+            reference,
+            platform: None,
+            all_platforms: false,
+        }
+    }
+}
+
+/// A reference resolved at its registry, before any blob is fetched.
+#[derive(Debug, Clone)]
+pub struct ResolvedImage {
+    /// The reference as requested.
+    pub reference: String,
+    pub registry: String,
+    /// What the reference names at the registry (an index, or a manifest).
+    pub digest: Digest,
+    pub media_type: &'static str,
+    /// The image manifests chosen, by platform (`None`: the manifest does not say).
+    pub manifests: Vec<(Option<String>, Digest)>,
+    /// Blobs (configs and layers) the image needs, and their total size.
+    pub blobs: usize,
+    pub blob_bytes: u64,
+}
+
 /// One image as recorded in the layout.
 #[derive(Debug, Clone)]
 pub struct PulledImage {
+    /// The reference as requested.
+    pub reference: String,
     /// The ref name in `index.json` (the full normalized reference).
     pub name: String,
     /// Digest of what `index.json` points at.
@@ -95,113 +137,175 @@ pub struct PulledImage {
     pub platforms: Vec<String>,
     /// True when a Docker-typed document was stored as its OCI equivalent.
     pub converted: bool,
+    /// Bytes of everything the image references: manifests, configs, layers.
+    pub size: u64,
 }
 
-#[derive(Debug, Clone)]
+/// How each requested image fared, in request order, and what crossed the network.
+#[derive(Debug)]
 pub struct PullReport {
-    pub images: Vec<PulledImage>,
+    pub results: Vec<Result<PulledImage, PullError>>,
     pub transfer: Transfer,
 }
 
-/// Pulls every reference into `layout`, sharing connections and blob downloads.
+impl PullReport {
+    pub fn images(&self) -> impl Iterator<Item = &PulledImage> {
+        self.results.iter().filter_map(|r| r.as_ref().ok())
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = &PullError> {
+        self.results.iter().filter_map(|r| r.as_ref().err())
+    }
+}
+
+/// Pulls every request into `layout`, sharing connections, tokens and blob
+/// downloads. Fails as a whole only when the layout cannot be used at all
+/// (its gc lock, or too little disk for what is missing); otherwise each
+/// image's outcome is in the report.
 pub async fn pull(
     layout: &Layout,
-    references: &[ImageRef],
+    requests: &[ImageRequest],
     credentials: Arc<dyn Credentials>,
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Result<PullReport, PullError> {
-    // Held until the pull has recorded its images, so gc cannot delete blobs
-    // downloaded but not yet named in index.json.
-    let _guard = layout.pull_guard().map_err(|e| PullError {
-        reference: references
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        registry: references
-            .first()
-            .map(|r| r.api_host().to_string())
+    let whole = |r: Option<&ImageRequest>, kind: ImageError| PullError {
+        reference: r.map(|r| r.reference.to_string()).unwrap_or_default(),
+        registry: r
+            .map(|r| r.reference.api_host().to_string())
             .unwrap_or_default(),
         credential_source: None,
-        kind: ImageError::Layout(e),
-    })?;
-    let mut sources: HashMap<String, String> = HashMap::new();
-    let fail = |r: &ImageRef, kind: ImageError, sources: &HashMap<String, String>| PullError {
-        reference: r.to_string(),
-        registry: r.api_host().to_string(),
-        credential_source: sources.get(r.api_host()).cloned(),
         kind,
     };
-    let mut registries: HashMap<String, Arc<Registry>> = HashMap::new();
-    for r in references {
-        let host = r.api_host();
-        if registries.contains_key(host) {
-            continue;
-        }
-        let credential = credentials
-            .for_registry(&RegistryName::new(r.domain()))
-            .map_err(|e| fail(r, ImageError::Credentials(e), &sources))?;
-        let credential = credential.map(|(c, source)| {
-            tracing::info!("credentials for {host} from {source}");
-            sources.insert(host.to_string(), source);
-            c
-        });
-        let mut reg = Registry::connect(host, credential, &opts.client)
-            .await
-            .map_err(|e| fail(r, e.into(), &sources))?;
-        let (creds, name) = (credentials.clone(), RegistryName::new(r.domain()));
-        reg.set_refresher(Arc::new(move || {
-            creds.invalidate(&name);
-            creds.for_registry(&name).ok().flatten().map(|(c, _)| c)
-        }));
-        registries.insert(host.to_string(), Arc::new(reg));
-    }
-    let sources = sources;
-    let fail = |r: &ImageRef, kind: ImageError| fail(r, kind, &sources);
-    let resolve_opts = ResolveOptions {
-        platform: &opts.platform,
-        all_platforms: opts.all_platforms,
-        preserve_digests: opts.preserve_digests,
-        retry: &opts.retry,
+    // Held until the pull has recorded its images, so gc cannot delete blobs
+    // downloaded but not yet named in index.json.
+    let _guard = layout
+        .pull_guard()
+        .map_err(|e| whole(requests.first(), ImageError::Layout(e)))?;
+    let connections = connect_all(
+        requests.iter().map(|r| &r.reference),
+        &credentials,
+        opts,
+        progress,
+    )
+    .await;
+    let fail = |r: &ImageRef, kind: ImageError| PullError {
+        reference: r.to_string(),
+        registry: r.api_host().to_string(),
+        credential_source: connections.sources.get(r.api_host()).cloned(),
+        kind,
     };
-    let resolving = references.iter().map(|r| {
-        let reg = registries[r.api_host()].clone();
-        let o = &resolve_opts;
-        async move { resolve(reg, r, o).await.map_err(|e| fail(r, e)) }
+    let resolving = requests.iter().map(|req| {
+        let r = &req.reference;
+        let connection = connections.registries[r.api_host()].clone();
+        let platform = req.platform.as_ref().unwrap_or(&opts.platform);
+        let resolve_opts = ResolveOptions {
+            platform,
+            all_platforms: opts.all_platforms || req.all_platforms,
+            preserve_digests: opts.preserve_digests,
+            retry: &opts.retry,
+            progress,
+        };
+        let fail = &fail;
+        async move {
+            let registry = connection.map_err(|e| fail(r, ImageError::Shared(e)))?;
+            let resolved = resolve(registry, r, &resolve_opts)
+                .await
+                .map_err(|e| fail(r, e))?;
+            progress.resolved(&summary(&resolved));
+            Ok(resolved)
+        }
     });
-    let resolved: Vec<Resolved> = futures_util::future::try_join_all(resolving).await?;
+    let mut results: Vec<Result<Resolved, PullError>> =
+        futures_util::future::join_all(resolving).await;
+    let failed: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
+    for (i, r) in results.iter().enumerate() {
+        if let Err(e) = r {
+            progress.image_failed(e);
+            failed.lock().expect("not poisoned").insert(i);
+        }
+    }
 
-    let mut seen = HashSet::new();
-    let mut jobs = Vec::new();
-    for r in &resolved {
-        for blob in &r.blobs {
-            if seen.insert(blob.digest.clone()) {
-                jobs.push(BlobJob {
-                    registry: r.registry.clone(),
-                    repository: r.repository.clone(),
-                    reference: r.reference.to_string(),
-                    blob: blob.clone(),
-                });
+    let jobs = blob_jobs(&results);
+    if let Some(first) = results.iter().flatten().next() {
+        check_space(layout, &jobs).map_err(|e| fail(&first.reference, ImageError::Layout(e)))?;
+    }
+    let (transfer, blob_failures) =
+        download_all(layout, jobs, opts.jobs, &opts.retry, progress, &failed).await;
+    for f in blob_failures {
+        let shared = Arc::new(f.error);
+        for i in f.images {
+            if let Ok(r) = &results[i] {
+                let e = fail(&r.reference, ImageError::Shared(shared.clone()));
+                progress.image_failed(&e);
+                results[i] = Err(e);
             }
         }
     }
-    check_space(layout, &jobs).map_err(|e| fail(&resolved[0].reference, ImageError::Layout(e)))?;
-    let transfer = download_all(layout, jobs, opts.jobs, &opts.retry, progress)
-        .await
-        .map_err(|(reference, kind)| {
-            let r = resolved
-                .iter()
-                .find(|r| r.reference.to_string() == reference)
-                .expect("a resolved reference");
-            fail(&r.reference, kind)
-        })?;
 
-    let mut images = Vec::new();
-    for r in &resolved {
-        let image = record(layout, r).map_err(|e| fail(&r.reference, e))?;
-        images.push(image);
+    let mut recorded = Vec::with_capacity(results.len());
+    for r in results {
+        let outcome = match r {
+            Ok(r) => record::record(layout, &r).map_err(|e| fail(&r.reference, e)),
+            Err(e) => {
+                recorded.push(Err(e));
+                continue;
+            }
+        };
+        match &outcome {
+            Ok(image) => progress.image_done(image),
+            Err(e) => progress.image_failed(e),
+        }
+        recorded.push(outcome);
     }
-    Ok(PullReport { images, transfer })
+    Ok(PullReport {
+        results: recorded,
+        transfer,
+    })
+}
+
+/// Every distinct blob the resolved images need, each with the images needing it.
+fn blob_jobs(results: &[Result<Resolved, PullError>]) -> Vec<BlobJob> {
+    let mut by_digest: HashMap<Digest, usize> = HashMap::new();
+    let mut jobs: Vec<BlobJob> = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        let Ok(r) = r else { continue };
+        for blob in &r.blobs {
+            match by_digest.get(&blob.digest) {
+                Some(&j) if !jobs[j].images.contains(&i) => jobs[j].images.push(i),
+                Some(_) => {}
+                None => {
+                    by_digest.insert(blob.digest.clone(), jobs.len());
+                    jobs.push(BlobJob {
+                        registry: r.registry.clone(),
+                        repository: r.repository.clone(),
+                        reference: r.reference.to_string(),
+                        images: vec![i],
+                        blob: blob.clone(),
+                    });
+                }
+            }
+        }
+    }
+    jobs
+}
+
+fn summary(r: &Resolved) -> ResolvedImage {
+    let mut distinct = HashSet::new();
+    let blobs: Vec<_> = r
+        .blobs
+        .iter()
+        .filter(|b| distinct.insert(&b.digest))
+        .collect();
+    ResolvedImage {
+        reference: r.reference.to_string(),
+        registry: r.reference.api_host().to_string(),
+        digest: r.resolved_digest.clone(),
+        media_type: r.resolved_media_type,
+        manifests: r.manifests.clone(),
+        blobs: blobs.len(),
+        blob_bytes: blobs.iter().map(|b| b.size).sum(),
+    }
 }
 
 /// Stops before downloading when what is still missing cannot fit on the disk.
@@ -222,61 +326,4 @@ fn check_space(layout: &Layout, jobs: &[BlobJob]) -> Result<(), crate::layout::L
         }),
         _ => Ok(()),
     }
-}
-
-/// Writes the image's manifests (children first) and then its `index.json` entry.
-fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> {
-    for doc in r.children.iter().chain(std::iter::once(&r.top)) {
-        let written = layout.write_blob(&doc.bytes)?;
-        debug_assert_eq!(written, doc.digest);
-    }
-    let converted = r.top.digest != r.registry_digest;
-    let mut desc = Descriptor::new(
-        MediaType::from(r.top.media_type),
-        r.top.bytes.len() as u64,
-        oci_spec::image::Digest::try_from(r.top.digest.to_string().as_str())
-            .expect("a valid digest"),
-    );
-    if let Some(p) = r
-        .top_platform
-        .as_ref()
-        .and_then(|p| serde_json::from_value(p.clone()).ok())
-    {
-        desc.set_platform(Some(p));
-    }
-    if converted {
-        desc.set_annotations(Some(HashMap::from([(
-            REGISTRY_DIGEST_ANNOTATION.to_string(),
-            r.registry_digest.to_string(),
-        )])));
-    }
-    let name = r.reference.normalized();
-    layout.add_image(&name, &desc)?;
-    let platforms = match &r.config {
-        Some(config) if r.platforms.is_empty() => {
-            config_platform(layout, config).into_iter().collect()
-        }
-        _ => r.platforms.clone(),
-    };
-    Ok(PulledImage {
-        name,
-        digest: r.top.digest.clone(),
-        registry_digest: r.registry_digest.clone(),
-        media_type: r.top.media_type,
-        platforms,
-        converted,
-    })
-}
-
-/// The platform an image config declares, for images that are not in an index.
-fn config_platform(layout: &Layout, config: &Digest) -> Option<String> {
-    let bytes = layout.read_blob(config, media::MAX_CONFIG_BYTES).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let field = |k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-    };
-    (!field("os").is_empty())
-        .then(|| Platform::new(field("os"), field("architecture"), field("variant")).to_string())
 }

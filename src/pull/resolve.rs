@@ -14,10 +14,11 @@ use serde_json::Value;
 use super::convert::{index_to_oci, manifest_to_oci};
 use super::error::ImageError;
 use super::media::{self, ACCEPT, Kind, MAX_MANIFEST_BYTES};
+use super::progress::Progress;
 use crate::digest::{Digest, Verifier};
 use crate::platform::{MatchComparer, Platform, rank};
 use crate::reference::{ImageRef, Target};
-use crate::registry::retry::RetryPolicy;
+use crate::registry::retry::{RetryPolicy, Retrying};
 use crate::registry::{Fetch, Registry, read_capped};
 
 /// The annotation buildkit puts on attestation entries of an index.
@@ -54,6 +55,11 @@ pub struct Resolved {
     pub repository: String,
     /// Digest of the top document as the registry names it.
     pub registry_digest: Digest,
+    /// What the reference itself resolved to (an index when a platform was chosen from one).
+    pub resolved_digest: Digest,
+    pub resolved_media_type: &'static str,
+    /// The image manifests chosen, as the registry names them, with their platforms.
+    pub manifests: Vec<(Option<String>, Digest)>,
     /// What `index.json` will point at.
     pub top: StoredDoc,
     /// Child manifests to write before `top` (empty for a single manifest).
@@ -72,6 +78,7 @@ pub struct ResolveOptions<'a> {
     pub all_platforms: bool,
     pub preserve_digests: bool,
     pub retry: &'a RetryPolicy,
+    pub progress: &'a dyn Progress,
 }
 
 pub fn pull_scope(repository: &str) -> String {
@@ -84,12 +91,18 @@ pub async fn resolve(
     opts: &ResolveOptions<'_>,
 ) -> Result<Resolved, ImageError> {
     let repository = reference.repository().to_string();
-    let top = fetch(&registry, &repository, reference.target(), opts.retry).await?;
+    let name = reference.to_string();
+    let notice = |r: &Retrying<'_>| opts.progress.retrying(&name, r);
+    let policy = (opts.retry, &notice as &(dyn Fn(&Retrying<'_>) + Sync));
+    let top = fetch(&registry, &repository, reference.target(), policy).await?;
     let mut r = Resolved {
         reference: reference.clone(),
         registry: registry.clone(),
         repository: repository.clone(),
         registry_digest: top.digest.clone(),
+        resolved_digest: top.digest.clone(),
+        resolved_media_type: top.kind.media_type(),
+        manifests: Vec::new(),
         top: StoredDoc {
             bytes: Vec::new(),
             digest: top.digest.clone(),
@@ -104,6 +117,7 @@ pub async fn resolve(
     if !top.kind.is_index() {
         r.top = image_manifest(&top, opts.preserve_digests, &mut r.blobs)?;
         r.config = r.blobs.first().map(|b| b.digest.clone());
+        r.manifests.push((None, top.digest.clone()));
         return Ok(r);
     }
     media::check_index(&top.json)?;
@@ -114,7 +128,7 @@ pub async fn resolve(
     if opts.all_platforms {
         let mut replaced = HashMap::new();
         for entry in &entries {
-            let child = fetch_child(&registry, &repository, entry, opts.retry).await?;
+            let child = fetch_child(&registry, &repository, entry, policy).await?;
             let stored = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
             if stored.digest != child.digest {
                 replaced.insert(
@@ -122,9 +136,12 @@ pub async fn resolve(
                     (stored.digest.clone(), stored.bytes.len() as u64),
                 );
             }
-            if let Some(p) = platform_of(entry).filter(|_| !is_attestation(entry)) {
+            let platform = platform_of(entry).filter(|_| !is_attestation(entry));
+            if let Some(p) = &platform {
                 r.platforms.push(p.to_string());
             }
+            r.manifests
+                .push((platform.map(|p| p.to_string()), child.digest.clone()));
             r.children.push(stored);
         }
         r.top = if opts.preserve_digests || (!top.kind.is_docker() && replaced.is_empty()) {
@@ -164,10 +181,12 @@ pub async fn resolve(
         ),
         opts.platform.format_all()
     );
-    let child = fetch_child(&registry, &repository, entry, opts.retry).await?;
+    let child = fetch_child(&registry, &repository, entry, policy).await?;
     r.top = image_manifest(&child, opts.preserve_digests, &mut r.blobs)?;
     r.registry_digest = child.digest.clone();
     r.platforms = platforms[best].iter().map(Platform::to_string).collect();
+    r.manifests
+        .push((r.platforms.first().cloned(), child.digest.clone()));
     r.top_platform = entry.get("platform").cloned();
     Ok(r)
 }
@@ -248,7 +267,7 @@ async fn fetch_child(
     registry: &Registry,
     repository: &str,
     entry: &Value,
-    policy: &RetryPolicy,
+    policy: Policy<'_>,
 ) -> Result<Fetched, ImageError> {
     let digest = entry["digest"]
         .as_str()
@@ -265,12 +284,15 @@ async fn fetch_child(
     Ok(child)
 }
 
+/// The retry policy and who hears of each retry.
+type Policy<'a> = (&'a RetryPolicy, &'a (dyn Fn(&Retrying<'_>) + Sync));
+
 /// `fetch_once`, retried on transient failures under the pull's policy.
 async fn fetch(
     registry: &Registry,
     repository: &str,
     target: Target<'_>,
-    policy: &RetryPolicy,
+    (policy, notice): Policy<'_>,
 ) -> Result<Fetched, ImageError> {
     let mut attempt = 0;
     loop {
@@ -278,7 +300,7 @@ async fn fetch(
             Err(ImageError::Registry(e)) => {
                 attempt += 1;
                 if !policy
-                    .pause(attempt, &e, &format!("manifest of {repository}"))
+                    .pause(attempt, &e, &format!("manifest of {repository}"), notice)
                     .await
                 {
                     return Err(ImageError::Registry(e));

@@ -100,6 +100,16 @@ fn describe_status(status: u16, errors: &[ApiError], text: &Option<String>) -> S
 }
 
 impl RegistryError {
+    /// The HTTP status the server answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RegistryError::Status { status, .. } | RegistryError::TokenRefused { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             RegistryError::Connect { source, .. } if is_certificate_error(source) => {

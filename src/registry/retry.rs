@@ -124,8 +124,15 @@ impl RetryPolicy {
     }
 
     /// Waits before retry `attempt` of something that failed with `err`; false
-    /// when the error is fatal or the budget is spent.
-    pub async fn pause(&self, attempt: u32, err: &RegistryError, what: &str) -> bool {
+    /// when the error is fatal or the budget is spent. `notice` hears of each
+    /// retry before the pause, so callers can report it.
+    pub async fn pause(
+        &self,
+        attempt: u32,
+        err: &RegistryError,
+        what: &str,
+        notice: &(dyn Fn(&Retrying<'_>) + Sync),
+    ) -> bool {
         let Verdict::Retry { retry_after } = classify(err, SystemTime::now()) else {
             return false;
         };
@@ -138,9 +145,29 @@ impl RetryPolicy {
             self.retries,
             d.as_secs_f64()
         );
+        notice(&Retrying {
+            what,
+            attempt,
+            retries: self.retries,
+            error: err,
+            delay: d,
+        });
         self.sleeper.sleep(d).await;
         true
     }
+}
+
+/// A retry about to happen: what failed, why, and how long until the next attempt.
+#[derive(Debug)]
+pub struct Retrying<'a> {
+    /// `manifest of REPO` or `blob DIGEST`.
+    pub what: &'a str,
+    /// 1 for the first retry.
+    pub attempt: u32,
+    /// The budget (`--retries`).
+    pub retries: u32,
+    pub error: &'a RegistryError,
+    pub delay: Duration,
 }
 
 #[cfg(test)]

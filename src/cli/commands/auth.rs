@@ -10,7 +10,7 @@ use regpull::{Error, ImageRef};
 use serde_json::json;
 
 use crate::cli::args::AuthArgs;
-use crate::cli::{report, settings};
+use crate::cli::{json, report, settings};
 
 pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
     let reference = ImageRef::parse(&args.reference)?;
@@ -32,7 +32,7 @@ pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
         .block_on(pull::probe(&reference, credential, &opts))
         .map_err(Error::from);
     if args.json {
-        println!("{}", as_json(&reference, &resolution, &outcome));
+        json::emit(&as_json(&reference, &resolution, &outcome));
     } else {
         print_human(&reference, &resolution, &outcome);
     }
@@ -60,33 +60,34 @@ fn as_json(
         .iter()
         .map(|s| json!({"source": s.source, "answered": s.answered.is_some(), "detail": s.answered, "reason": s.reason}))
         .collect();
-    let mut v = json!({
+    let probe = outcome.as_ref().ok();
+    let (scheme, realm, service) = match probe {
+        Some(p) => scheme_fields(&p.scheme),
+        None => ("", None, None),
+    };
+    let error = outcome.as_ref().err();
+    json!({
         "type": "auth",
         "reference": reference.normalized(),
         "api_host": reference.api_host(),
         "sources": sources,
         "credential_source": r.source,
         "ok": outcome.is_ok(),
-    });
-    match outcome {
-        Ok(p) => {
-            let (scheme, realm, service) = scheme_fields(&p.scheme);
-            v["registry"] = json!(p.base_url);
-            v["scheme"] = json!(scheme);
-            v["realm"] = json!(realm);
-            v["service"] = json!(service);
-            v["scope"] = json!(p.scope);
-            v["token_obtained"] = json!(p.token_lifetime.is_some());
-            v["token_expires_in"] = json!(p.token_lifetime.map(|d| d.as_secs()));
-            v["manifest_digest"] = json!(p.manifest_digest.to_string());
-            v["manifest_media_type"] = json!(p.manifest_media_type);
-        }
-        Err(e) => {
-            v["error"] = json!(report::render(e));
-            v["exit_code"] = json!(report::exit_code(e.class()));
-        }
-    }
-    v
+        "registry": probe.map(|p| &p.base_url),
+        "scheme": probe.map(|_| scheme),
+        "realm": realm,
+        "service": service,
+        "scope": probe.map(|p| &p.scope),
+        "token_obtained": probe.map(|p| p.token_lifetime.is_some()),
+        "token_expires_in": probe.and_then(|p| p.token_lifetime.map(|d| d.as_secs())),
+        "manifest_digest": probe.map(|p| p.manifest_digest.to_string()),
+        "manifest_media_type": probe.map(|p| p.manifest_media_type),
+        "class": error.map(|e| e.class().name()),
+        "exit_code": report::exit_code(error.map_or(regpull::ErrorClass::Internal, |e| e.class()))
+            * u8::from(error.is_some()),
+        "error": error.map(|e| report::chain(e).join(": ")),
+        "hint": error.and_then(|e| e.hint()),
+    })
 }
 
 fn print_human(reference: &ImageRef, r: &Resolution, outcome: &Result<Probe, Error>) {

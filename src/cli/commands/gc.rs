@@ -6,6 +6,7 @@ use regpull::{Error, Layout};
 
 use crate::cli::args::GcArgs;
 use crate::cli::commands::pull::human_bytes;
+use crate::cli::json;
 
 pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
     let layout_err = |source| Error::Layout {
@@ -14,6 +15,18 @@ pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
     };
     let layout = Layout::open(&args.layout).map_err(layout_err)?;
     let r = layout.gc().map_err(layout_err)?;
+    if args.json {
+        json::emit(&serde_json::json!({
+            "type": "gc",
+            "layout": args.layout.display().to_string(),
+            "blobs_removed": r.blobs_removed,
+            "blob_bytes": r.blob_bytes,
+            "partials_removed": r.partials_removed,
+            "partial_bytes": r.partial_bytes,
+            "kept_blobs": r.kept_blobs,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "removed {} unreferenced blobs ({}) and {} stale partial downloads ({}); kept {} blobs in {}",
         r.blobs_removed,

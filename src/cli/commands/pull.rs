@@ -1,51 +1,132 @@
-//! `regpull pull REF...`: pull images into an OCI layout and print what was stored.
+//! `regpull pull REF... [-f LIST]`: pull images into an OCI layout and say how
+//! each one fared.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use regpull::pull::{self, Progress, PullReport, Silent};
-use regpull::{Error, Layout};
+use regpull::pull::{self, ImageRequest, Progress, PullError, PullReport, Silent};
+use regpull::{Error, ErrorClass, Layout};
+use serde_json::json;
 
 use crate::cli::args::PullArgs;
+use crate::cli::events::JsonEvents;
+use crate::cli::image_list::{self, Entry};
 use crate::cli::progress::Bars;
-use crate::cli::settings;
+use crate::cli::{json, report, settings};
 
 pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
-    let refs = settings::references(&args.references)?;
+    let started = Instant::now();
+    let mut entries = entries(args)?;
+    image_list::check_conflicts(&mut entries);
+    let requests: Vec<ImageRequest> = entries
+        .iter()
+        .filter(|e| !e.duplicate)
+        .filter_map(|e| e.parsed.as_ref().ok())
+        .map(|w| ImageRequest {
+            reference: w.reference.clone(),
+            platform: w.platform.clone(),
+            all_platforms: w.all_platforms,
+        })
+        .collect();
+    let refs: Vec<_> = requests.iter().map(|r| r.reference.clone()).collect();
     let opts = settings::pull_options(args)?;
     let credentials = settings::credential_chain(&args.credentials, &refs)?;
     let layout = Layout::open_or_create(&args.output).map_err(|source| Error::Layout {
         path: args.output.clone(),
         source,
     })?;
+
+    let mut bad_lines = Vec::new();
+    for e in &entries {
+        if let Err(message) = &e.parsed {
+            let text = format!("{}: {:?}: {message}", e.origin, e.text);
+            if args.json {
+                json::emit(&json!({
+                    "type": "image_failed", "reference": e.text, "registry": null,
+                    "credential_source": null, "class": ErrorClass::Usage.name(),
+                    "exit_code": report::exit_code(ErrorClass::Usage), "error": text,
+                    "hint": "fix the line: it reads REF [--platform OS/ARCH[/VARIANT]] [--all-platforms]",
+                }));
+            }
+            bad_lines.push((e.text.clone(), text));
+        }
+    }
+
     let bars = (!args.quiet && std::io::stderr().is_terminal()).then(Bars::new);
-    let progress: &dyn Progress = match &bars {
-        Some(b) => b,
-        None => &Silent,
-    };
-    let started = Instant::now();
+    let events = args.json.then(JsonEvents::default);
+    let progress: (&dyn Progress, &dyn Progress) = (
+        bars.as_ref().map_or(&Silent as &dyn Progress, |b| b),
+        events.as_ref().map_or(&Silent as &dyn Progress, |e| e),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
     let result = runtime.block_on(pull::pull(
         &layout,
-        &refs,
+        &requests,
         std::sync::Arc::new(credentials),
         &opts,
-        progress,
+        &progress,
     ));
     if let Some(b) = &bars {
         b.finish();
     }
-    let report = result?;
-    print_report(&report, args, started.elapsed().as_secs_f64());
-    Ok(ExitCode::SUCCESS)
+    let report = result.map_err(|e| Error::Pull(Box::new(e)))?;
+    Ok(finish(args, report, bad_lines, started))
 }
 
-fn print_report(report: &PullReport, args: &PullArgs, seconds: f64) {
-    for image in &report.images {
+/// The command line's references, then each list's lines.
+fn entries(args: &PullArgs) -> Result<Vec<Entry>, Error> {
+    let mut entries = Vec::new();
+    for r in settings::references(&args.references)? {
+        entries.push(Entry {
+            origin: "the command line".into(),
+            text: r.to_string(),
+            parsed: Ok(image_list::Wanted {
+                reference: r,
+                platform: None,
+                all_platforms: false,
+            }),
+            duplicate: false,
+        });
+    }
+    for path in &args.file {
+        let source = path.display().to_string();
+        let text = read_list(path, args).map_err(|e| {
+            settings::usage(
+                format!("cannot read the image list {source}: {e}"),
+                Some("-f takes a file of references, one per line, or - for standard input"),
+            )
+        })?;
+        entries.extend(image_list::parse(&source, &text));
+    }
+    Ok(entries)
+}
+
+fn read_list(path: &std::path::Path, args: &PullArgs) -> std::io::Result<String> {
+    if path.as_os_str() != "-" {
+        return std::fs::read_to_string(path);
+    }
+    if args.credentials.password_stdin {
+        return Err(std::io::Error::other(
+            "standard input already carries the password (--password-stdin)",
+        ));
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Prints results, failures and the summary; picks the exit code.
+fn finish(
+    args: &PullArgs,
+    report: PullReport,
+    bad_lines: Vec<(String, String)>,
+    started: Instant,
+) -> ExitCode {
+    for image in report.images() {
         let mut line = format!("{} {}", image.name, image.digest);
         if !image.platforms.is_empty() {
             line.push_str(&format!(" {}", image.platforms.join(",")));
@@ -53,7 +134,9 @@ fn print_report(report: &PullReport, args: &PullArgs, seconds: f64) {
         if image.converted {
             line.push_str(&format!(" (registry digest {})", image.registry_digest));
         }
-        println!("{line}");
+        if !args.json {
+            println!("{line}");
+        }
         if args.preserve_digests && image.media_type.contains("docker") && !args.quiet {
             eprintln!(
                 "note: {} keeps its Docker media types (--preserve-digests); umoci and skopeo 1.9 cannot read it from an OCI layout",
@@ -61,10 +144,46 @@ fn print_report(report: &PullReport, args: &PullArgs, seconds: f64) {
             );
         }
     }
-    if !args.quiet {
-        let t = &report.transfer;
+    let mut classes: Vec<ErrorClass> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    for (text, message) in &bad_lines {
+        eprintln!("error: {message}");
+        classes.push(ErrorClass::Usage);
+        failed.push(text.clone());
+    }
+    let pulled = report.images().count();
+    let t = report.transfer;
+    for e in report.results.into_iter().filter_map(Result::err) {
+        classes.push(e.class());
+        failed.push(e.reference.clone());
+        let err: &PullError = &e;
+        eprintln!("{}", report::render_parts(err, e.hint()));
+    }
+    let code = exit_code(&classes);
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        json::emit(&json!({
+            "type": "summary",
+            "images": pulled + failed.len(),
+            "pulled": pulled,
+            "failed": failed,
+            "fetched_blobs": t.fetched_blobs,
+            "fetched_bytes": t.fetched_bytes,
+            "reused_blobs": t.reused_blobs,
+            "reused_bytes": t.reused_bytes,
+            "duration_ms": started.elapsed().as_millis() as u64,
+            "exit_code": code,
+        }));
+    }
+    if !args.quiet && !args.json {
+        let failures = if failed.is_empty() {
+            String::new()
+        } else {
+            format!("; FAILED: {}", failed.join(", "))
+        };
         eprintln!(
-            "pulled into {}: fetched {} blobs ({}), reused {} ({}), in {seconds:.1}s",
+            "pulled {pulled} of {} images into {}: fetched {} blobs ({}), reused {} ({}), in {seconds:.1}s{failures}",
+            pulled + failed.len(),
             args.output.display(),
             t.fetched_blobs,
             human_bytes(t.fetched_bytes),
@@ -72,6 +191,17 @@ fn print_report(report: &PullReport, args: &PullArgs, seconds: f64) {
             human_bytes(t.reused_bytes),
         );
     }
+    ExitCode::from(code)
+}
+
+/// With several failures, the first one a retry cannot mend decides, so that
+/// a script retrying on 5 and 6 only does not loop on a typo.
+fn exit_code(classes: &[ErrorClass]) -> u8 {
+    classes
+        .iter()
+        .find(|c| !c.is_transient())
+        .or(classes.first())
+        .map_or(0, |c| report::exit_code(*c))
 }
 
 pub fn human_bytes(n: u64) -> String {
@@ -86,5 +216,18 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_lasting_failure_decides_the_exit_code() {
+        use ErrorClass::*;
+        assert_eq!(exit_code(&[]), 0);
+        assert_eq!(exit_code(&[Network, NotFound, Auth]), 4);
+        assert_eq!(exit_code(&[RateLimited, Network]), 5);
     }
 }

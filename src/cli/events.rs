@@ -1,0 +1,148 @@
+//! `pull --json`: the pull's progress as JSON lines (docs/json.md).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use regpull::Digest;
+use regpull::pull::{Progress, PullError, PulledImage, ResolvedImage};
+use regpull::registry::retry::Retrying;
+use serde_json::json;
+
+use crate::cli::json::emit;
+use crate::cli::report;
+
+/// `blob_progress` is printed each time a blob crosses another tenth of its
+/// size: a steady, bounded number of lines whatever the blob's size or speed.
+const PROGRESS_STEPS: u64 = 10;
+
+#[derive(Default)]
+pub struct JsonEvents {
+    /// Per blob in flight: size, bytes so far, the last step printed.
+    blobs: Mutex<HashMap<Digest, (u64, u64, u64)>>,
+}
+
+impl Progress for JsonEvents {
+    fn credentials(&self, registry: &str, source: Option<&str>) {
+        emit(&json!({"type": "credentials", "registry": registry, "source": source}));
+    }
+
+    fn resolved(&self, image: &ResolvedImage) {
+        let manifests: Vec<_> = image
+            .manifests
+            .iter()
+            .map(|(platform, digest)| json!({"platform": platform, "digest": digest.to_string()}))
+            .collect();
+        emit(&json!({
+            "type": "resolved",
+            "reference": image.reference,
+            "registry": image.registry,
+            "digest": image.digest.to_string(),
+            "media_type": image.media_type,
+            "manifests": manifests,
+            "blobs": image.blobs,
+            "size": image.blob_bytes,
+        }));
+    }
+
+    fn retrying(&self, reference: &str, r: &Retrying<'_>) {
+        emit(&json!({
+            "type": "retry",
+            "reference": reference,
+            "what": r.what,
+            "attempt": r.attempt,
+            "retries": r.retries,
+            "reason": report::chain(r.error).join(": "),
+            "status": r.error.status(),
+            "delay_ms": r.delay.as_millis() as u64,
+        }));
+    }
+
+    fn blob_started(&self, digest: &Digest, size: u64, resumed_from: u64) {
+        let step = resumed_from.saturating_mul(PROGRESS_STEPS) / size.max(1);
+        self.blobs
+            .lock()
+            .expect("not poisoned")
+            .insert(digest.clone(), (size, resumed_from, step));
+        emit(&json!({
+            "type": "blob_start",
+            "digest": digest.to_string(),
+            "size": size,
+            "resumed_from": resumed_from,
+        }));
+    }
+
+    fn blob_advanced(&self, digest: &Digest, bytes: u64) {
+        let crossed = {
+            let mut blobs = self.blobs.lock().expect("not poisoned");
+            let Some((size, received, step)) = blobs.get_mut(digest) else {
+                return;
+            };
+            *received += bytes;
+            let now = (*received).min(*size).saturating_mul(PROGRESS_STEPS) / (*size).max(1);
+            // The last step is blob_done's to report.
+            (now > *step && now < PROGRESS_STEPS).then(|| {
+                *step = now;
+                (*received, *size)
+            })
+        };
+        if let Some((received, size)) = crossed {
+            emit(&json!({
+                "type": "blob_progress",
+                "digest": digest.to_string(),
+                "bytes": received,
+                "size": size,
+            }));
+        }
+    }
+
+    fn blob_finished(&self, digest: &Digest, size: u64, fetched: u64) {
+        self.blobs.lock().expect("not poisoned").remove(digest);
+        emit(&json!({
+            "type": "blob_done",
+            "digest": digest.to_string(),
+            "size": size,
+            "fetched": fetched,
+        }));
+    }
+
+    fn blob_skipped(&self, digest: &Digest, size: u64) {
+        emit(&json!({"type": "blob_skip", "digest": digest.to_string(), "size": size}));
+    }
+
+    fn image_done(&self, image: &PulledImage) {
+        emit(&json!({
+            "type": "image_done",
+            "reference": image.reference,
+            "name": image.name,
+            "digest": image.digest.to_string(),
+            "registry_digest": image.registry_digest.to_string(),
+            "media_type": image.media_type,
+            "platforms": image.platforms,
+            "size": image.size,
+        }));
+    }
+
+    fn image_failed(&self, e: &PullError) {
+        emit(&json!({
+            "type": "image_failed",
+            "reference": e.reference,
+            "registry": e.registry,
+            "credential_source": e.credential_source,
+            "class": e.class().name(),
+            "exit_code": report::exit_code(e.class()),
+            "error": report::chain(e).join(": "),
+            "hint": e.hint(),
+        }));
+    }
+}
+
+/// A failure of the whole command, for any `--json` command.
+pub fn error_event(err: &regpull::Error) -> serde_json::Value {
+    json!({
+        "type": "error",
+        "class": err.class().name(),
+        "exit_code": report::exit_code(err.class()),
+        "error": report::chain(err).join(": "),
+        "hint": err.hint(),
+    })
+}

@@ -1,0 +1,80 @@
+//! The last step of a pull: manifests into blobs/, then the `index.json` entry.
+
+use std::collections::HashMap;
+
+use oci_spec::image::{Descriptor, MediaType};
+
+use super::PulledImage;
+use super::convert::REGISTRY_DIGEST_ANNOTATION;
+use super::error::ImageError;
+use super::media;
+use super::resolve::Resolved;
+use crate::digest::Digest;
+use crate::layout::{Layout, PULLED_AT_ANNOTATION};
+use crate::platform::Platform;
+
+/// Writes the image's manifests (children first) and then its `index.json` entry.
+pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> {
+    for doc in r.children.iter().chain(std::iter::once(&r.top)) {
+        let written = layout.write_blob(&doc.bytes)?;
+        debug_assert_eq!(written, doc.digest);
+    }
+    let converted = r.top.digest != r.registry_digest;
+    let mut desc = Descriptor::new(
+        MediaType::from(r.top.media_type),
+        r.top.bytes.len() as u64,
+        oci_spec::image::Digest::try_from(r.top.digest.to_string().as_str())
+            .expect("a valid digest"),
+    );
+    if let Some(p) = r
+        .top_platform
+        .as_ref()
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+    {
+        desc.set_platform(Some(p));
+    }
+    let mut annotations = HashMap::from([(
+        PULLED_AT_ANNOTATION.to_string(),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    )]);
+    if converted {
+        annotations.insert(
+            REGISTRY_DIGEST_ANNOTATION.to_string(),
+            r.registry_digest.to_string(),
+        );
+    }
+    desc.set_annotations(Some(annotations));
+    let name = r.reference.normalized();
+    layout.add_image(&name, &desc)?;
+    let platforms = match &r.config {
+        Some(config) if r.platforms.is_empty() => {
+            config_platform(layout, config).into_iter().collect()
+        }
+        _ => r.platforms.clone(),
+    };
+    Ok(PulledImage {
+        reference: r.reference.to_string(),
+        name,
+        digest: r.top.digest.clone(),
+        registry_digest: r.registry_digest.clone(),
+        media_type: r.top.media_type,
+        platforms,
+        converted,
+        size: r.top.bytes.len() as u64
+            + r.children.iter().map(|c| c.bytes.len() as u64).sum::<u64>()
+            + r.blobs.iter().map(|b| b.size).sum::<u64>(),
+    })
+}
+
+/// The platform an image config declares, for images that are not in an index.
+fn config_platform(layout: &Layout, config: &Digest) -> Option<String> {
+    let bytes = layout.read_blob(config, media::MAX_CONFIG_BYTES).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    (!field("os").is_empty())
+        .then(|| Platform::new(field("os"), field("architecture"), field("variant")).to_string())
+}
