@@ -40,6 +40,11 @@ pub fn for_pull(e: &PullError) -> Option<String> {
             e.reference
         )),
         (ErrorClass::Network, _) => Some("this may pass; run the pull again".into()),
+        (ErrorClass::Verification, _) => Some(
+            "nothing unverified was stored; run the pull again, and if it persists the registry's copy \
+             (or a proxy or cache in between) is damaged: tell its operator"
+                .into(),
+        ),
         (ErrorClass::Usage, _) if certificate_problem(e) => Some(
             "trust the registry's CA with --ca-cert FILE, /etc/docker/certs.d/HOST/ca.crt or SSL_CERT_FILE; \
              --insecure skips verification"
