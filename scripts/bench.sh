@@ -90,3 +90,46 @@ measure "skopeo copy docker:// -> oci:" skopeo copy -q --src-tls-verify=false \
 # Resume: the fake registry stops sending every 100 MiB on every attempt.
 cargo build --release --locked --example resume_bench >/dev/null 2>&1
 BENCH_MIB=$MIB target/release/examples/resume_bench
+
+# Prefetch: a list of 20 small images, then the same list when all are up to date.
+python3 - "$work/small" <<'PY'
+import hashlib, io, json, os, sys, tarfile, gzip
+root = sys.argv[1]
+os.makedirs(f"{root}/blobs/sha256")
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(f"{root}/blobs/sha256/{d}", "wb").write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+entries = []
+for n in range(20):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        data = f"service {n}\n".encode() * 1000
+        info = tarfile.TarInfo(f"srv/{n}.txt"); info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    raw = buf.getvalue()
+    layer = dict(put(gzip.compress(raw, mtime=0)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode()
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": dict(put(cfg), mediaType="application/vnd.oci.image.config.v1+json"),
+                    "layers": [layer]}).encode()
+    entries.append(dict(put(m), mediaType="application/vnd.oci.image.manifest.v1+json",
+                        annotations={"org.opencontainers.image.ref.name": f"svc{n}"}))
+open(f"{root}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+open(f"{root}/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": entries}))
+PY
+: > "$work/images.txt"
+for n in $(seq 0 19); do
+  skopeo copy -q --dest-tls-verify=false "oci:$work/small:svc$n" "docker://$host/prefetch/svc$n:1"
+  echo "$host/prefetch/svc$n:1" >> "$work/images.txt"
+done
+measure "regpull pull -f (20 images, fresh)" "$REGPULL" pull -q -o "$work/out-prefetch" -f "$work/images.txt"
+before=$(grep -c 'response completed' "$work/registry.log")
+measure "regpull pull -f (20, up to date)" "$REGPULL" pull -q -o "$work/out-prefetch" -f "$work/images.txt"
+requests=$(tail -n +"$((before + 1))" "$work/registry.log" | grep 'response completed' |
+  grep -o 'http.request.method=[A-Z]* [^ ]* http.request.uri=[^ ]*' |
+  sed -E 's/http.request.method=([A-Z]+) .* http.request.uri="?([^" ]*)"?/\1 \2/' |
+  sed -E 's#/v2/.+/manifests/.*#/v2/*/manifests/*#; s#/v2/.+/blobs/.*#/v2/*/blobs/*#' | sort | uniq -c)
+echo "requests made by the up-to-date re-run:"
+echo "$requests"

@@ -1,0 +1,83 @@
+//! A cron-style prefetch list against the real Distribution registry: twenty
+//! images into one layout, then the same list again when all are up to date.
+
+mod support;
+
+use support::distribution::{Auth, Distribution};
+use support::image;
+use support::push::{PushAuth, Pusher};
+use support::{regpull, text};
+
+const IMAGES: usize = 20;
+
+/// `METHOD URI` of every request the registry logged as completed, in order.
+fn requests(log: &str) -> Vec<String> {
+    let field = |line: &str, key: &str| {
+        let rest = line.split(key).nth(1)?;
+        let value = match rest.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next()?,
+            None => rest.split(' ').next()?,
+        };
+        Some(value.to_string())
+    };
+    log.lines()
+        .filter(|l| l.contains("msg=\"response completed\""))
+        .filter_map(|l| {
+            Some(format!(
+                "{} {}",
+                field(l, "http.request.method=")?,
+                field(l, "http.request.uri=")?
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn an_up_to_date_list_of_twenty_images_asks_only_for_manifests() {
+    let reg = Distribution::start(Auth::Open, false);
+    let base: &[(&str, &[u8])] = &[("etc/os-release", b"ID=prefetch-test\n")];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pusher = Pusher::new(&reg.host, None, PushAuth::None);
+    let mut list = String::from("# the nightly prefetch\n");
+    for n in 0..IMAGES {
+        let own = format!("service {n}\n");
+        let img = image::image("linux", "amd64", &[base, &[("srv", own.as_bytes())]]);
+        runtime.block_on(pusher.image(&format!("team/svc{n}"), "1", &img));
+        list.push_str(&format!("{}/team/svc{n}:1\n", reg.host));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let list_path = dir.path().join("images.txt");
+    std::fs::write(&list_path, &list).unwrap();
+    let out = dir.path().join("oci");
+    let args = [
+        "pull",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+        "-f",
+        list_path.to_str().unwrap(),
+    ];
+
+    let first = regpull(&args, None);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout).lines().count(), IMAGES);
+    let before = requests(&reg.log()).len();
+
+    let again = regpull(&args, None);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let uris = requests(&reg.log())[before..].to_vec();
+    let manifests = uris
+        .iter()
+        .filter(|u| u.starts_with("GET /v2/team/svc") && u.contains("/manifests/"))
+        .count();
+    let others: Vec<&String> = uris
+        .iter()
+        .filter(|u| !u.contains("/manifests/") && u.as_str() != "GET /v2/")
+        .collect();
+    assert!(others.is_empty(), "only manifests and the ping: {others:?}");
+    assert_eq!(manifests, IMAGES, "one manifest request per image: {uris:?}");
+    assert!(
+        uris.iter().filter(|u| u.as_str() == "GET /v2/").count() <= 1,
+        "one connection check for the one registry: {uris:?}"
+    );
+}
