@@ -11,6 +11,7 @@ declare -A needs=(
   [umoci]=umoci
   [openssl]=openssl
   [htpasswd]=apache2-utils
+  [man]=man-db
 )
 missing=()
 for cmd in "${!needs[@]}"; do

@@ -105,3 +105,68 @@ fn help_lists_the_commands_and_usage_errors_exit_2() {
     let out = regpull(&["ref"]);
     assert_eq!(out.status.code(), Some(2), "a name is required");
 }
+
+#[test]
+fn completions_are_valid_scripts_naming_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = regpull(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for command in ["pull", "auth", "login", "logout", "gc", "ref", "man"] {
+            assert!(
+                script.contains(command),
+                "{shell} completion lacks {command}"
+            );
+        }
+        assert!(
+            script.contains("--platform"),
+            "{shell}: options are completed"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("regpull.bash");
+    std::fs::write(&path, regpull(&["completions", "bash"]).stdout).unwrap();
+    support::run_ok(std::process::Command::new("bash").arg("-n").arg(&path));
+    let out = regpull(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+    assert!(
+        text(&out.stderr).contains("possible values"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_man_pages_render_and_cover_every_command() {
+    support::require_tool("man", "man-db");
+    let out = regpull(&["man"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(".TH regpull 1"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = regpull(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for page in [
+        "regpull.1",
+        "regpull-pull.1",
+        "regpull-auth.1",
+        "regpull-gc.1",
+    ] {
+        assert!(dir.path().join(page).exists(), "{page} was written");
+    }
+    let rendered = support::run_ok(
+        std::process::Command::new("man")
+            .arg("-l")
+            .arg(dir.path().join("regpull-pull.1"))
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100"),
+    );
+    assert!(rendered.contains("--platform"), "{rendered}");
+    assert!(
+        rendered.contains("prefetch"),
+        "the examples are in the page: {rendered}"
+    );
+}

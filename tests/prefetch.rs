@@ -75,7 +75,10 @@ fn an_up_to_date_list_of_twenty_images_asks_only_for_manifests() {
         .filter(|u| !u.contains("/manifests/") && u.as_str() != "GET /v2/")
         .collect();
     assert!(others.is_empty(), "only manifests and the ping: {others:?}");
-    assert_eq!(manifests, IMAGES, "one manifest request per image: {uris:?}");
+    assert_eq!(
+        manifests, IMAGES,
+        "one manifest request per image: {uris:?}"
+    );
     assert!(
         uris.iter().filter(|u| u.as_str() == "GET /v2/").count() <= 1,
         "one connection check for the one registry: {uris:?}"

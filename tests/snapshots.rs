@@ -3,15 +3,10 @@
 
 mod support;
 
-use std::process::Command;
-
 fn check(name: &str, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_regpull"))
-        .args(args)
+    // Isolated, so that `[env: REGPULL_OUTPUT=...]` shows no value of the machine's.
+    let out = support::regpull_command(args)
         .env_remove("COLUMNS")
-        .env_remove("REGPULL_OUTPUT")
-        .env_remove("REGPULL_JOBS")
-        .env_remove("DOCKER_DEFAULT_PLATFORM")
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -26,4 +21,8 @@ fn help_texts() {
     check("auth-help", &["auth", "--help"]);
     check("login-help", &["login", "--help"]);
     check("ref-help", &["ref", "--help"]);
+    check("logout-help", &["logout", "--help"]);
+    check("gc-help", &["gc", "--help"]);
+    check("completions-help", &["completions", "--help"]);
+    check("man-help", &["man", "--help"]);
 }

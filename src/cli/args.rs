@@ -67,6 +67,27 @@ pub enum Command {
     /// Exits 0 when every name is valid, 2 when any is not.
     #[command(name = "ref")]
     Ref(RefArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `regpull completions bash > /etc/bash_completion.d/regpull`;
+    /// zsh: into a directory on $fpath as `_regpull`;
+    /// fish: `regpull completions fish > ~/.config/fish/completions/regpull.fish`.
+    Completions(CompletionsArgs),
+    /// Print the manual page, or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write regpull.1 and regpull-COMMAND.1 into DIR instead of printing regpull(1).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 impl Command {
@@ -78,7 +99,9 @@ impl Command {
             Command::Auth(a) => a.json,
             Command::Ref(a) => a.json,
             Command::Gc(a) => a.json,
-            Command::Login(_) | Command::Logout(_) => false,
+            Command::Login(_) | Command::Logout(_) | Command::Completions(_) | Command::Man(_) => {
+                false
+            }
         }
     }
 }
@@ -193,7 +216,7 @@ pub struct CredentialArgs {
 
     /// A docker/podman-style auth file to read first (`config.json`, `auth.json`,
     /// or a Kubernetes docker-registry secret's `.dockerconfigjson`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "REGPULL_AUTH_FILE", value_name = "FILE")]
     pub auth_file: Option<PathBuf>,
 }
 
@@ -204,7 +227,12 @@ pub struct TransportArgs {
     pub ca_cert: Vec<PathBuf>,
 
     /// Where per-registry CAs live, docker style: DIR/HOST[:PORT]/*.crt.
-    #[arg(long, value_name = "DIR", default_value = "/etc/docker/certs.d")]
+    #[arg(
+        long,
+        env = "REGPULL_CERTS_DIR",
+        value_name = "DIR",
+        default_value = "/etc/docker/certs.d"
+    )]
     pub certs_dir: PathBuf,
 
     /// Do not verify the registry's TLS certificate.
@@ -221,7 +249,12 @@ pub struct TransportArgs {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
 
     /// Give up on a connection that sends nothing for this many seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "REGPULL_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
     pub timeout: u64,
 }
 

@@ -1,6 +1,7 @@
 //! One file per subcommand: build inputs, call the library, print the result.
 
 mod auth;
+mod docs;
 mod gc;
 mod login;
 mod pull;
@@ -13,6 +14,8 @@ use super::args::{Cli, Command};
 pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
         Command::Auth(args) => auth::run(&args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
         Command::Gc(args) => gc::run(&args),
         Command::Login(args) => login::login(&args),
         Command::Logout(args) => login::logout(&args),
