@@ -12,6 +12,8 @@ declare -A needs=(
   [openssl]=openssl
   [htpasswd]=apache2-utils
   [man]=man-db
+  [jq]=jq
+  [flock]=util-linux
 )
 missing=()
 for cmd in "${!needs[@]}"; do
