@@ -35,9 +35,17 @@ impl Layout {
         LayoutLock::acquire_shared(&self.gc_lock_path())
     }
 
-    /// Deletes unreferenced blobs, old partial downloads and stray temporary files.
-    pub fn gc(&self) -> Result<GcReport, LayoutError> {
-        let _gc = LayoutLock::acquire(&self.gc_lock_path())?;
+    /// Deletes unreferenced blobs, old partial downloads and stray temporary
+    /// files. Waits for running pulls first (calling `on_wait` when there are
+    /// some), since their blobs are not in `index.json` until they finish.
+    pub fn gc(&self, on_wait: &dyn Fn()) -> Result<GcReport, LayoutError> {
+        let _gc = match LayoutLock::try_acquire(&self.gc_lock_path())? {
+            Some(lock) => lock,
+            None => {
+                on_wait();
+                LayoutLock::acquire(&self.gc_lock_path())?
+            }
+        };
         let _index = LayoutLock::acquire(&self.lock_path())?;
         let wanted = self.referenced()?;
         let mut report = GcReport::default();

@@ -22,10 +22,35 @@ impl LayoutLock {
         Self::take(path, true)
     }
 
+    /// The exclusive lock at `path` if nobody holds it now; `None` when taken.
+    pub fn try_acquire(path: &Path) -> Result<Option<Self>, LayoutError> {
+        let file = Self::open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(LayoutLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(source)) => Err(LayoutError::Lock {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
     /// Blocks until the lock at `path` may be shared with other shared holders
     /// (pulls), excluding an exclusive holder (gc).
     pub fn acquire_shared(path: &Path) -> Result<Self, LayoutError> {
         Self::take(path, false)
+    }
+
+    fn open(path: &Path) -> Result<File, LayoutError> {
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|source| LayoutError::Lock {
+                path: path.to_path_buf(),
+                source,
+            })
     }
 
     fn take(path: &Path, exclusive: bool) -> Result<Self, LayoutError> {
@@ -33,12 +58,7 @@ impl LayoutLock {
             path: path.to_path_buf(),
             source,
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(lock_err)?;
+        let file = Self::open(path)?;
         if exclusive {
             file.lock().map_err(lock_err)?;
         } else {

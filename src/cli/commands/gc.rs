@@ -14,7 +14,14 @@ pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
         source,
     };
     let layout = Layout::open(&args.layout).map_err(layout_err)?;
-    let r = layout.gc().map_err(layout_err)?;
+    let r = layout
+        .gc(&|| {
+            eprintln!(
+                "waiting for the pulls running into {} to finish...",
+                args.layout.display()
+            )
+        })
+        .map_err(layout_err)?;
     if args.json {
         json::emit(&serde_json::json!({
             "type": "gc",
