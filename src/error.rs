@@ -57,6 +57,16 @@ pub enum Error {
         #[source]
         source: LayoutError,
     },
+    #[error("not in the layout {}: {}", .layout.display(), .names.join(", "))]
+    NotInLayout {
+        names: Vec<String>,
+        layout: std::path::PathBuf,
+    },
+    #[error("the layout {} has {problems} damaged or missing blob{}", .layout.display(), if *.problems == 1 { "" } else { "s" })]
+    LayoutDamaged {
+        layout: std::path::PathBuf,
+        problems: usize,
+    },
 }
 
 impl From<PullError> for Error {
@@ -77,6 +87,8 @@ impl Error {
                 LayoutError::NotALayout { .. } => ErrorClass::Usage,
                 _ => ErrorClass::LocalIo,
             },
+            Error::NotInLayout { .. } => ErrorClass::NotFound,
+            Error::LayoutDamaged { .. } => ErrorClass::Verification,
         }
     }
 
@@ -100,6 +112,14 @@ impl Error {
             Error::Credentials(_) => Some("fix the file named above, or choose another with --auth-file".into()),
             Error::Platform(_) => Some("platforms look like OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8".into()),
             Error::Layout { source, .. } => crate::hints::for_layout(source),
+            Error::NotInLayout { layout, .. } => Some(format!(
+                "`regpull list --layout {}` shows the images it holds",
+                layout.display()
+            )),
+            Error::LayoutDamaged { layout, .. } => Some(format!(
+                "`regpull verify --repair --layout {}` deletes damaged blobs and pulls the affected images again",
+                layout.display()
+            )),
         }
     }
 }

@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod layout;
+
+pub use layout::{ListArgs, RmArgs, VerifyArgs};
+
 const EXAMPLES: &str = "\
 Examples:
   regpull pull alpine:3.20 -o ./oci                       Docker Hub, anonymous
@@ -61,6 +65,20 @@ pub enum Command {
     /// Waits for running pulls into the same layout, which wait for it in turn.
     /// Partial downloads younger than a day are kept so that a re-run resumes.
     Gc(GcArgs),
+    /// List the images in a layout: name, digest, platforms, size, when pulled.
+    List(ListArgs),
+    /// Re-hash the blobs in a layout and check that every image has all it needs.
+    ///
+    /// Reports each missing or damaged blob with the images it breaks. Exits 0
+    /// when all is well, 7 when problems remain. Safe while other regpull
+    /// processes pull into the same layout.
+    Verify(VerifyArgs),
+    /// Remove images from a layout; `regpull gc` then frees the blobs no image needs.
+    ///
+    /// Names are read as `pull` records them: `alpine:3.20` removes
+    /// docker.io/library/alpine:3.20. Exits 4 when a name is not in the layout
+    /// (the other names are still removed).
+    Rm(RmArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.

@@ -15,6 +15,9 @@ use crate::digest::Digest;
 /// The annotation that names an image inside an OCI layout.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
 
+/// When regpull recorded the image (RFC 3339, UTC), on its `index.json` entry.
+pub const PULLED_AT_ANNOTATION: &str = "dev.regpull.pulled-at";
+
 /// `index.json` larger than this is not something regpull wrote; refuse to load it.
 const MAX_INDEX_BYTES: u64 = 64 << 20;
 
@@ -82,12 +85,21 @@ impl Layout {
 
     /// Drops the entry named `name`; returns whether there was one.
     pub fn remove_image(&self, name: &str) -> Result<bool, LayoutError> {
-        let mut removed = false;
+        Ok(self.take_image(name)?.is_some())
+    }
+
+    /// Drops the entry named `name` and returns it, read under the same lock, so
+    /// what is reported removed is what was removed.
+    pub fn take_image(&self, name: &str) -> Result<Option<Descriptor>, LayoutError> {
+        let mut removed = None;
         self.update_index(|index| {
-            let mut manifests = index.manifests().clone();
-            manifests.retain(|d| ref_name(d) != Some(name));
-            removed = manifests.len() != index.manifests().len();
-            index.set_manifests(manifests);
+            let (gone, kept): (Vec<Descriptor>, Vec<Descriptor>) = index
+                .manifests()
+                .iter()
+                .cloned()
+                .partition(|d| ref_name(d) == Some(name));
+            removed = gone.into_iter().next();
+            index.set_manifests(kept);
         })?;
         Ok(removed)
     }

@@ -2,9 +2,12 @@
 
 mod auth;
 mod gc;
+mod list;
 mod login;
 mod pull;
 mod reference;
+mod rm;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -14,6 +17,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
         Command::Auth(args) => auth::run(&args),
         Command::Gc(args) => gc::run(&args),
+        Command::List(args) => list::run(&args),
+        Command::Rm(args) => rm::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Login(args) => login::login(&args),
         Command::Logout(args) => login::logout(&args),
         Command::Pull(args) => pull::run(&args),
