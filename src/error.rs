@@ -7,6 +7,7 @@
 use crate::layout::LayoutError;
 use crate::platform::PlatformError;
 use crate::pull::PullError;
+use crate::pull::inspect::InspectError;
 use crate::reference::ReferenceError;
 
 /// Broad kinds of failure; `cli::report` maps each to a documented exit code.
@@ -67,6 +68,14 @@ pub enum Error {
         layout: std::path::PathBuf,
         problems: usize,
     },
+    #[error(transparent)]
+    Inspect(Box<InspectError>),
+}
+
+impl From<InspectError> for Error {
+    fn from(e: InspectError) -> Self {
+        Error::Inspect(Box::new(e))
+    }
 }
 
 impl From<PullError> for Error {
@@ -89,6 +98,7 @@ impl Error {
             },
             Error::NotInLayout { .. } => ErrorClass::NotFound,
             Error::LayoutDamaged { .. } => ErrorClass::Verification,
+            Error::Inspect(e) => e.pull.class(),
         }
     }
 
@@ -120,6 +130,7 @@ impl Error {
                 "`regpull verify --repair --layout {}` deletes damaged blobs and pulls the affected images again",
                 layout.display()
             )),
+            Error::Inspect(e) => crate::hints::for_pull(&e.pull),
         }
     }
 }

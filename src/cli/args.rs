@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod layout;
 
-pub use layout::{ListArgs, RmArgs, VerifyArgs};
+pub use layout::{InspectArgs, ListArgs, RmArgs, VerifyArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -27,6 +27,12 @@ Examples:
   regpull pull nvcr.io/nvidia/tensorflow:18.08-py3 --username '$oauthtoken' --password-stdin < key.txt
   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:<digest>
   regpull pull --all-platforms quay.io/org/app:3";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  regpull inspect alpine:3.20                             from the registry
+  regpull inspect --platform linux/arm64 ghcr.io/org/app:1.2
+  regpull inspect --layout ./oci alpine:3.20              from a local layout";
 
 /// Pull container images from private registries into a local OCI image layout.
 #[derive(Debug, Parser)]
@@ -79,6 +85,12 @@ pub enum Command {
     /// docker.io/library/alpine:3.20. Exits 4 when a name is not in the layout
     /// (the other names are still removed).
     Rm(RmArgs),
+    /// Show an image's platforms, config and layers without downloading a layer.
+    ///
+    /// Asks the registry (only manifests and the small config blob are fetched),
+    /// or, with --layout, reads the image from a local layout instead.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.

@@ -7,6 +7,7 @@
 mod convert;
 mod download;
 mod error;
+pub mod inspect;
 mod media;
 mod probe;
 mod progress;

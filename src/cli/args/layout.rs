@@ -1,4 +1,4 @@
-//! Arguments of the commands that manage a layout: list, verify, rm.
+//! Arguments of the commands that manage a layout: list, verify, rm, inspect.
 
 use std::path::PathBuf;
 
@@ -25,8 +25,8 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Check only these images (as named for pull); all images and every blob
-    /// file when none is given.
+    /// Check only these images, e.g. `alpine:3.20`; without any, every image and
+    /// every blob file.
     #[arg(value_name = "REF")]
     pub references: Vec<String>,
 
@@ -75,4 +75,34 @@ pub struct RmArgs {
     /// Print one JSON object per removed image on stdout, for scripts.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image, e.g. `alpine:3.20` or `localhost:5000/app@sha256:...`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Read the image from this OCI layout instead of the registry (no network).
+    #[arg(short, long = "layout", value_name = "DIR")]
+    pub layout: Option<PathBuf>,
+
+    /// The platform to describe from a multi-platform image (default: this
+    /// machine's; also read from DOCKER_DEFAULT_PLATFORM, as docker does).
+    #[arg(
+        long,
+        env = "DOCKER_DEFAULT_PLATFORM",
+        value_name = "OS/ARCH[/VARIANT]"
+    )]
+    pub platform: Option<String>,
+
+    /// Print one JSON object on stdout, for scripts.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod gc;
+mod inspect;
 mod list;
 mod login;
 mod pull;
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
     match cli.command {
         Command::Auth(args) => auth::run(&args),
         Command::Gc(args) => gc::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
         Command::List(args) => list::run(&args),
         Command::Rm(args) => rm::run(&args),
         Command::Verify(args) => verify::run(&args),
