@@ -26,4 +26,8 @@ fn help_texts() {
     check("auth-help", &["auth", "--help"]);
     check("login-help", &["login", "--help"]);
     check("ref-help", &["ref", "--help"]);
+    check("list-help", &["list", "--help"]);
+    check("verify-help", &["verify", "--help"]);
+    check("rm-help", &["rm", "--help"]);
+    check("inspect-help", &["inspect", "--help"]);
 }
