@@ -315,6 +315,17 @@ fn rm_removes_the_names_given_and_reports_those_not_there() {
         .collect();
     assert_eq!(names, vec![TOOL.to_string(), MULTI.to_string()]);
 
+    // A short ref name another tool wrote (skopeo copy oci:DIR:latest) is
+    // matched as it is, not read as docker.io/library/latest:latest.
+    image::store(&f.layout, "latest", &alpine);
+    let o = run(&["rm", "latest"], &f.root);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("removed latest "),
+        "{}",
+        text(&o.stdout)
+    );
+
     let o = run(&["rm", "--json", TOOL], &f.root);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let events = validate(&text(&o.stdout));
@@ -372,5 +383,44 @@ fn inspect_reads_an_image_from_a_local_layout() {
         text(&o.stderr).contains("linux/arm/v7"),
         "{}",
         text(&o.stderr)
+    );
+}
+
+#[test]
+fn a_manifest_that_is_not_one_is_reported_unparseable() {
+    let f = fixture();
+    let bogus = f.layout.write_blob(b"{\"schemaVersion\": 2}").unwrap();
+    let desc = serde_json::json!({
+        "mediaType": image::OCI_MANIFEST,
+        "digest": bogus.to_string(),
+        "size": 20,
+    });
+    let name = "example.com/team/bogus:1";
+    f.layout
+        .add_image(name, &serde_json::from_value(desc).unwrap())
+        .unwrap();
+    let o = run(&["verify", "--json", name], &f.root);
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
+    let events = validate(&text(&o.stdout));
+    let problems = of_type(&events, "problem");
+    assert_eq!(problems.len(), 1, "{events:?}");
+    assert_eq!(problems[0]["kind"], "unparseable");
+    assert_eq!(problems[0]["digest"], bogus.to_string());
+    assert_eq!(problems[0]["images"], serde_json::json!([name]));
+
+    let o = run(&["inspect", name], &f.root);
+    assert_eq!(o.status.code(), Some(8), "{}", text(&o.stderr));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: inspecting {name} in ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is corrupt: not an image manifest"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("the registry sent"),
+        "the layout's copy is at fault: {stderr}"
     );
 }
