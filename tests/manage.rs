@@ -424,3 +424,28 @@ fn a_manifest_that_is_not_one_is_reported_unparseable() {
         "the layout's copy is at fault: {stderr}"
     );
 }
+
+#[test]
+fn list_of_an_empty_layout_says_so_on_stderr_and_a_missing_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("oci");
+    Layout::open_or_create(&root).unwrap();
+    let o = run(&["list"], &root);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stderr).starts_with("no images in "),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&["list", "--json"], &root);
+    assert!(o.stdout.is_empty(), "no event for no image");
+
+    let o = run(&["list"], &dir.path().join("nothing-here"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("is not an OCI image layout"),
+        "{}",
+        text(&o.stderr)
+    );
+}
