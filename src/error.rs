@@ -7,6 +7,7 @@
 use crate::layout::LayoutError;
 use crate::platform::PlatformError;
 use crate::pull::PullError;
+use crate::pull::inspect::InspectError;
 use crate::reference::ReferenceError;
 
 /// Broad kinds of failure; `cli::report` maps each to a documented exit code.
@@ -78,6 +79,24 @@ pub enum Error {
         #[source]
         source: LayoutError,
     },
+    #[error("not in the layout {}: {}", .layout.display(), .names.join(", "))]
+    NotInLayout {
+        names: Vec<String>,
+        layout: std::path::PathBuf,
+    },
+    #[error("the layout {} has {problems} damaged or missing blob{}", .layout.display(), if *.problems == 1 { "" } else { "s" })]
+    LayoutDamaged {
+        layout: std::path::PathBuf,
+        problems: usize,
+    },
+    #[error(transparent)]
+    Inspect(Box<InspectError>),
+}
+
+impl From<InspectError> for Error {
+    fn from(e: InspectError) -> Self {
+        Error::Inspect(Box::new(e))
+    }
 }
 
 impl From<PullError> for Error {
@@ -98,6 +117,9 @@ impl Error {
                 LayoutError::NotALayout { .. } => ErrorClass::Usage,
                 _ => ErrorClass::LocalIo,
             },
+            Error::NotInLayout { .. } => ErrorClass::NotFound,
+            Error::LayoutDamaged { .. } => ErrorClass::Verification,
+            Error::Inspect(e) => e.pull.class(),
         }
     }
 
@@ -121,6 +143,15 @@ impl Error {
             Error::Credentials(_) => Some("fix the file named above, or choose another with --auth-file".into()),
             Error::Platform(_) => Some("platforms look like OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8".into()),
             Error::Layout { source, .. } => crate::hints::for_layout(source),
+            Error::NotInLayout { layout, .. } => Some(format!(
+                "`regpull list --layout {}` shows the images it holds",
+                layout.display()
+            )),
+            Error::LayoutDamaged { layout, .. } => Some(format!(
+                "`regpull verify --repair --layout {}` deletes damaged blobs and pulls the affected images again",
+                layout.display()
+            )),
+            Error::Inspect(e) => crate::hints::for_pull(&e.pull),
         }
     }
 }

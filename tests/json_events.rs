@@ -372,12 +372,29 @@ async fn every_documented_event_type_is_printed_and_nothing_else() {
         vec!["auth", "--json", &name],
         vec!["ref", "--json", "alpine"],
         vec!["gc", "--json", "--layout", &out_arg],
+        vec!["list", "--json", "--layout", &out_arg],
+        vec!["inspect", "--json", &name],
+        vec!["inspect", "--json", "--layout", &out_arg, &name],
+        vec!["verify", "--json", "--layout", &out_arg],
     ];
     let mut seen = BTreeSet::new();
-    for args in runs {
-        let run = regpull_json(args.iter().map(|s| s.to_string()).collect()).await;
+    let mut record = |run: Run, args: &[&str]| {
         assert!(!run.events.is_empty(), "{args:?}: {}", run.stderr);
         seen.extend(types(&run.events).into_iter().map(String::from));
+    };
+    for args in runs {
+        let run = regpull_json(args.iter().map(|s| s.to_string()).collect()).await;
+        record(run, &args);
+    }
+    // A damaged layer for verify's problem event, then rm.
+    let layer = sample().layers[1].digest.clone();
+    std::fs::write(out.join("blobs/sha256").join(layer.hex()), b"damaged").unwrap();
+    for args in [
+        vec!["verify", "--json", "--layout", &out_arg],
+        vec!["rm", "--json", "--layout", &out_arg, &name],
+    ] {
+        let run = regpull_json(args.iter().map(|s| s.to_string()).collect()).await;
+        record(run, &args);
     }
     let documented: BTreeSet<String> = schema().keys().cloned().collect();
     assert_eq!(

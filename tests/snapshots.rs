@@ -25,4 +25,8 @@ fn help_texts() {
     check("gc-help", &["gc", "--help"]);
     check("completions-help", &["completions", "--help"]);
     check("man-help", &["man", "--help"]);
+    check("list-help", &["list", "--help"]);
+    check("verify-help", &["verify", "--help"]);
+    check("rm-help", &["rm", "--help"]);
+    check("inspect-help", &["inspect", "--help"]);
 }

@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod layout;
+
+pub use layout::{InspectArgs, ListArgs, RmArgs, VerifyArgs};
+
 const EXAMPLES: &str = "\
 Examples:
   regpull pull alpine:3.20 -o ./oci                       Docker Hub, anonymous
@@ -24,6 +28,12 @@ Examples:
   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:<digest>
   regpull pull --all-platforms quay.io/org/app:3
   regpull pull -f images.txt -o /shared/oci --json       a prefetch list, for cron";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  regpull inspect alpine:3.20                             from the registry
+  regpull inspect --platform linux/arm64 ghcr.io/org/app:1.2
+  regpull inspect --layout ./oci alpine:3.20              from a local layout";
 
 /// Pull container images from private registries into a local OCI image layout.
 #[derive(Debug, Parser)]
@@ -62,6 +72,26 @@ pub enum Command {
     /// Waits for running pulls into the same layout, which wait for it in turn.
     /// Partial downloads younger than a day are kept so that a re-run resumes.
     Gc(GcArgs),
+    /// List the images in a layout: name, digest, platforms, size, when pulled.
+    List(ListArgs),
+    /// Re-hash the blobs in a layout and check that every image has all it needs.
+    ///
+    /// Reports each missing or damaged blob with the images it breaks. Exits 0
+    /// when all is well, 7 when problems remain. Safe while other regpull
+    /// processes pull into the same layout.
+    Verify(VerifyArgs),
+    /// Remove images from a layout; `regpull gc` then frees the blobs no image needs.
+    ///
+    /// Names are read as `pull` records them: `alpine:3.20` removes
+    /// docker.io/library/alpine:3.20. Exits 4 when a name is not in the layout
+    /// (the other names are still removed).
+    Rm(RmArgs),
+    /// Show an image's platforms, config and layers without downloading a layer.
+    ///
+    /// Asks the registry (only manifests and the small config blob are fetched),
+    /// or, with --layout, reads the image from a local layout instead.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
     /// Show how regpull reads image references (registry, repository, tag, digest).
     ///
     /// Exits 0 when every name is valid, 2 when any is not.
@@ -99,6 +129,10 @@ impl Command {
             Command::Auth(a) => a.json,
             Command::Ref(a) => a.json,
             Command::Gc(a) => a.json,
+            Command::List(a) => a.json,
+            Command::Verify(a) => a.json,
+            Command::Rm(a) => a.json,
+            Command::Inspect(a) => a.json,
             Command::Login(_) | Command::Logout(_) | Command::Completions(_) | Command::Man(_) => {
                 false
             }

@@ -85,12 +85,21 @@ impl Layout {
 
     /// Drops the entry named `name`; returns whether there was one.
     pub fn remove_image(&self, name: &str) -> Result<bool, LayoutError> {
-        let mut removed = false;
+        Ok(self.take_image(name)?.is_some())
+    }
+
+    /// Drops the entry named `name` and returns it, read under the same lock, so
+    /// what is reported removed is what was removed.
+    pub fn take_image(&self, name: &str) -> Result<Option<Descriptor>, LayoutError> {
+        let mut removed = None;
         self.update_index(|index| {
-            let mut manifests = index.manifests().clone();
-            manifests.retain(|d| ref_name(d) != Some(name));
-            removed = manifests.len() != index.manifests().len();
-            index.set_manifests(manifests);
+            let (gone, kept): (Vec<Descriptor>, Vec<Descriptor>) = index
+                .manifests()
+                .iter()
+                .cloned()
+                .partition(|d| ref_name(d) == Some(name));
+            removed = gone.into_iter().next();
+            index.set_manifests(kept);
         })?;
         Ok(removed)
     }

@@ -15,7 +15,10 @@ mod blob_writer;
 mod error;
 mod gc;
 mod index;
+mod inventory;
 mod lock;
+mod timestamp;
+mod verify;
 
 use std::fs;
 use std::io;
@@ -25,7 +28,9 @@ pub use blob_writer::BlobWriter;
 pub use error::LayoutError;
 pub use gc::{GcReport, PARTIAL_MAX_AGE};
 pub use index::{PULLED_AT_ANNOTATION, REF_NAME_ANNOTATION, ref_name};
+pub use inventory::{BlobRef, ImageBlobs, ImageInfo, Unparseable};
 pub use lock::LayoutLock;
+pub use verify::{Problem, ProblemKind, VerifyReport};
 
 use crate::digest::{Algorithm, Digest, Verifier};
 

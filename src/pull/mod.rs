@@ -11,6 +11,7 @@ mod connect;
 mod convert;
 mod download;
 mod error;
+pub mod inspect;
 mod media;
 mod probe;
 mod progress;

@@ -3,9 +3,13 @@
 mod auth;
 mod docs;
 mod gc;
+mod inspect;
+mod list;
 mod login;
 mod pull;
 mod reference;
+mod rm;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -17,6 +21,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
         Command::Completions(args) => docs::completions(&args),
         Command::Man(args) => docs::man(&args),
         Command::Gc(args) => gc::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::List(args) => list::run(&args),
+        Command::Rm(args) => rm::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Login(args) => login::login(&args),
         Command::Logout(args) => login::logout(&args),
         Command::Pull(args) => pull::run(&args),

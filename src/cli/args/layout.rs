@@ -1,0 +1,108 @@
+//! Arguments of the commands that manage a layout: list, verify, rm, inspect.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CredentialArgs, TransportArgs};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The OCI layout directory.
+    #[arg(
+        short,
+        long = "layout",
+        env = "REGPULL_OUTPUT",
+        default_value = "oci",
+        value_name = "DIR"
+    )]
+    pub layout: PathBuf,
+
+    /// Print one JSON object per image on stdout, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check only these images, e.g. `alpine:3.20`; without any, every image and
+    /// every blob file.
+    #[arg(value_name = "REF")]
+    pub references: Vec<String>,
+
+    /// The OCI layout directory.
+    #[arg(
+        short,
+        long = "layout",
+        env = "REGPULL_OUTPUT",
+        default_value = "oci",
+        value_name = "DIR"
+    )]
+    pub layout: PathBuf,
+
+    /// Delete damaged blobs, pull the affected images again by their names into
+    /// the layout, and verify again.
+    #[arg(long)]
+    pub repair: bool,
+
+    /// Print JSON lines on stdout (one per problem, then a summary), for scripts.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Images to remove, e.g. `alpine:3.20` or `nvcr.io/nvidia/tensorflow:18.08-py3`.
+    #[arg(required = true, value_name = "REF")]
+    pub references: Vec<String>,
+
+    /// The OCI layout directory.
+    #[arg(
+        short,
+        long = "layout",
+        env = "REGPULL_OUTPUT",
+        default_value = "oci",
+        value_name = "DIR"
+    )]
+    pub layout: PathBuf,
+
+    /// Print one JSON object per removed image on stdout, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image, e.g. `alpine:3.20` or `localhost:5000/app@sha256:...`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Read the image from this OCI layout instead of the registry (no network).
+    #[arg(short, long = "layout", value_name = "DIR")]
+    pub layout: Option<PathBuf>,
+
+    /// The platform to describe from a multi-platform image (default: this
+    /// machine's; also read from DOCKER_DEFAULT_PLATFORM, as docker does).
+    #[arg(
+        long,
+        env = "DOCKER_DEFAULT_PLATFORM",
+        value_name = "OS/ARCH[/VARIANT]"
+    )]
+    pub platform: Option<String>,
+
+    /// Print one JSON object on stdout, for scripts.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
+}

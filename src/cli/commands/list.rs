@@ -1,0 +1,80 @@
+//! `regpull list`: the images in a layout, as a table or JSON lines.
+
+use std::process::ExitCode;
+
+use regpull::layout::ImageInfo;
+use regpull::{Error, Layout};
+use serde_json::json;
+
+use crate::cli::args::ListArgs;
+use crate::cli::commands::pull::human_bytes;
+use crate::cli::json;
+
+/// Hex digits of a digest shown in the table, as docker shows image IDs.
+const SHORT_DIGEST: usize = 12;
+
+pub fn run(args: &ListArgs) -> Result<ExitCode, Error> {
+    let layout_err = |source| Error::Layout {
+        path: args.layout.clone(),
+        source,
+    };
+    let layout = Layout::open(&args.layout).map_err(layout_err)?;
+    let images = layout.images().map_err(layout_err)?;
+    if args.json {
+        for image in &images {
+            json::emit(&event(image));
+        }
+    } else if images.is_empty() {
+        eprintln!("no images in {}", args.layout.display());
+    } else {
+        print!("{}", table(&images));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn event(image: &ImageInfo) -> serde_json::Value {
+    json!({
+        "type": "image",
+        "name": image.name,
+        "digest": image.digest.to_string(),
+        "media_type": image.media_type,
+        "platforms": image.platforms,
+        "size": image.size,
+        "pulled_at": image.pulled_at,
+    })
+}
+
+/// Columns padded to their widest cell; the last one is not padded.
+fn table(images: &[ImageInfo]) -> String {
+    let mut rows = vec![["NAME", "DIGEST", "PLATFORMS", "SIZE", "PULLED"].map(String::from)];
+    for i in images {
+        rows.push([
+            i.name.clone().unwrap_or_else(|| "<none>".into()),
+            i.digest.hex().chars().take(SHORT_DIGEST).collect(),
+            if i.platforms.is_empty() {
+                "-".into()
+            } else {
+                i.platforms.join(",")
+            },
+            human_bytes(i.size),
+            i.pulled_at.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| match c {
+                4 => cell.clone(),
+                _ => format!("{cell:<w$}", w = widths[c]),
+            })
+            .collect();
+        out.push_str(&cells.join("  "));
+        out.push('\n');
+    }
+    out
+}

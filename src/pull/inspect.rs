@@ -1,0 +1,165 @@
+//! `regpull inspect`: what an image is (platforms, config, layers) without
+//! downloading a layer: from the registry, fetching only the manifests and the
+//! small config blob, or from a local layout (`local`).
+//!
+//! Every document is checked against the digest it was asked by, as a pull
+//! does, before anything is read from it.
+
+mod local;
+mod summary;
+
+use serde_json::Value;
+
+pub use local::inspect_local;
+pub use summary::{ConfigSummary, InspectError, Inspection, LayerSummary, PlatformEntry};
+
+use super::error::{ImageError, PullError};
+use super::media::{self, ACCEPT, Kind, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
+use super::resolve::pull_scope;
+use crate::auth::Credential;
+use crate::digest::{Digest, Verifier};
+use crate::platform::Platform;
+use crate::reference::{ImageRef, Target};
+use crate::registry::{ClientOptions, Fetch, Registry, read_capped};
+
+/// Inspects `reference` on its registry, choosing `platform` from an index.
+pub async fn inspect(
+    reference: &ImageRef,
+    credential: Option<(Credential, String)>,
+    opts: &ClientOptions,
+    platform: &Platform,
+) -> Result<Inspection, InspectError> {
+    let source = credential.as_ref().map(|(_, s)| s.clone());
+    let fail = |kind: ImageError| {
+        InspectError::remote(PullError {
+            reference: reference.to_string(),
+            registry: reference.api_host().to_string(),
+            credential_source: source.clone(),
+            kind,
+        })
+    };
+    let registry = Registry::connect(reference.api_host(), credential.map(|(c, _)| c), opts)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let repo = reference.repository();
+    let (top_digest, kind, top) = fetch_document(&registry, repo, reference.target())
+        .await
+        .map_err(fail)?;
+    let mut found = summary::Found::new(reference, top_digest, kind);
+    let manifest = if kind.is_index() {
+        let digest = found.choose(&top, platform).map_err(fail)?;
+        let (_, child_kind, child) = fetch_document(&registry, repo, Target::Digest(&digest))
+            .await
+            .map_err(fail)?;
+        summary::refuse_nested(child_kind).map_err(fail)?;
+        found.manifest_media_type = child_kind.media_type().to_string();
+        child
+    } else {
+        top
+    };
+    let m = media::check_manifest(&manifest).map_err(fail)?;
+    let config = fetch_config(&registry, repo, m.config())
+        .await
+        .map_err(fail)?;
+    found.finish(&m, &config).map_err(fail)
+}
+
+/// A manifest or index by tag or digest, checked against the digest asked for
+/// (or the registry's `Docker-Content-Digest` for a tag).
+async fn fetch_document(
+    registry: &Registry,
+    repository: &str,
+    target: Target<'_>,
+) -> Result<(Digest, Kind, Value), ImageError> {
+    let path_ref = match &target {
+        Target::Tag(t) => t.to_string(),
+        Target::Digest(d) => d.to_string(),
+    };
+    let resp = registry
+        .get(&Fetch {
+            operation: "fetching manifest",
+            path: format!("v2/{repository}/manifests/{path_ref}"),
+            scope: pull_scope(repository),
+            accept: Some(ACCEPT),
+            from_offset: None,
+        })
+        .await?;
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type");
+    let claimed = header("docker-content-digest").and_then(|d| Digest::parse(&d).ok());
+    let bytes = read_capped(resp, MAX_MANIFEST_BYTES, "manifest").await?;
+    let digest = match (target, claimed) {
+        (Target::Digest(expected), _) => {
+            let actual = hash_like(expected, &bytes);
+            if &actual != expected {
+                return Err(ImageError::ManifestDigest {
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+            actual
+        }
+        (Target::Tag(_), Some(claimed)) => {
+            let actual = hash_like(&claimed, &bytes);
+            if actual != claimed {
+                return Err(ImageError::ContentDigestHeader {
+                    header: claimed.to_string(),
+                    actual,
+                });
+            }
+            actual
+        }
+        (Target::Tag(_), None) => Digest::sha256_of(&bytes),
+    };
+    let (kind, json) = media::classify(&bytes, content_type.as_deref())?;
+    Ok((digest, kind, json))
+}
+
+/// The image config blob: small, capped, and checked against its descriptor.
+async fn fetch_config(
+    registry: &Registry,
+    repository: &str,
+    desc: &oci_spec::image::Descriptor,
+) -> Result<Value, ImageError> {
+    let digest = media::check_descriptor(desc, MAX_CONFIG_BYTES, "config")?;
+    let blob_err = |source: ImageError| ImageError::Blob {
+        digest: digest.clone(),
+        source: Box::new(source),
+    };
+    let resp = registry
+        .get(&Fetch {
+            operation: "fetching the image config",
+            path: format!("v2/{repository}/blobs/{digest}"),
+            scope: pull_scope(repository),
+            accept: None,
+            from_offset: None,
+        })
+        .await
+        .map_err(|e| blob_err(e.into()))?;
+    let bytes = read_capped(resp, MAX_CONFIG_BYTES, "image config")
+        .await
+        .map_err(|e| blob_err(e.into()))?;
+    let mut v = Verifier::new(&digest, Some(desc.size()));
+    v.update(&bytes);
+    v.verify().map_err(|e| {
+        blob_err(ImageError::InvalidManifest {
+            reason: format!("the config it names does not match its descriptor: {e}"),
+        })
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        blob_err(ImageError::InvalidManifest {
+            reason: format!("the config it names is not JSON: {e}"),
+        })
+    })
+}
+
+fn hash_like(d: &Digest, bytes: &[u8]) -> Digest {
+    let mut v = Verifier::hasher(d.algorithm());
+    v.update(bytes);
+    v.finish()
+}

@@ -1,0 +1,92 @@
+//! `regpull inspect --layout DIR`: the same summary read from a local layout,
+//! without any network. Stored documents are re-checked against their digests.
+
+use serde_json::Value;
+
+use super::summary::{Found, InspectError, Inspection, refuse_nested};
+use crate::digest::Digest;
+use crate::layout::{Layout, LayoutError};
+use crate::platform::Platform;
+use crate::pull::error::{ImageError, PullError};
+use crate::pull::media::{self, Kind, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
+use crate::reference::ImageRef;
+
+/// The summary of the image recorded as `reference` in `layout`; `None` when
+/// the layout has no image of that name.
+pub fn inspect_local(
+    layout: &Layout,
+    reference: &ImageRef,
+    platform: &Platform,
+) -> Result<Option<Inspection>, InspectError> {
+    let fail = |kind: ImageError| InspectError {
+        pull: Box::new(PullError {
+            reference: reference.normalized(),
+            registry: reference.api_host().to_string(),
+            credential_source: None,
+            kind: match kind {
+                // The layout's copy is at fault, not a registry.
+                ImageError::InvalidManifest { reason } => {
+                    ImageError::Layout(LayoutError::Corrupt {
+                        path: layout.root().to_path_buf(),
+                        reason,
+                    })
+                }
+                other => other,
+            },
+        }),
+        layout: Some(layout.root().to_path_buf()),
+    };
+    let Some(desc) = layout
+        .find_image(&reference.normalized())
+        .map_err(|e| fail(e.into()))?
+    else {
+        return Ok(None);
+    };
+    let top = Digest::parse(desc.digest().as_ref()).map_err(|e| {
+        fail(ImageError::Layout(LayoutError::Corrupt {
+            path: layout.root().join("index.json"),
+            reason: format!("the entry for {reference} has an invalid digest: {e}"),
+        }))
+    })?;
+    let (kind, doc) = read_document(layout, &top, desc.media_type().as_ref()).map_err(fail)?;
+    let mut found = Found::new(reference, top, kind);
+    let manifest = if kind.is_index() {
+        let digest = found.choose(&doc, platform).map_err(fail)?;
+        let (child_kind, child) = read_document(layout, &digest, "").map_err(fail)?;
+        refuse_nested(child_kind).map_err(fail)?;
+        found.manifest_media_type = child_kind.media_type().to_string();
+        child
+    } else {
+        doc
+    };
+    let m = media::check_manifest(&manifest).map_err(fail)?;
+    let config = Digest::parse(m.config().digest().as_ref()).expect("checked by check_manifest");
+    let bytes = layout
+        .read_blob(&config, MAX_CONFIG_BYTES)
+        .map_err(|e| fail(e.into()))?;
+    let config: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        fail(ImageError::Layout(LayoutError::Corrupt {
+            path: layout.blob_path(&config),
+            reason: format!("the image config is not JSON: {e}"),
+        }))
+    })?;
+    Ok(Some(found.finish(&m, &config).map_err(fail)?))
+}
+
+/// A stored manifest or index, checked against its digest and classified by its
+/// own `mediaType`, else the descriptor's.
+fn read_document(
+    layout: &Layout,
+    digest: &Digest,
+    media_type: &str,
+) -> Result<(Kind, Value), ImageError> {
+    let bytes = layout.read_blob(digest, MAX_MANIFEST_BYTES)?;
+    media::classify(&bytes, Some(media_type).filter(|m| !m.is_empty())).map_err(|e| match e {
+        // The layout's copy is at fault, not a registry: name the file.
+        ImageError::InvalidManifest { reason } => ImageError::Layout(LayoutError::Corrupt {
+            path: layout.blob_path(digest),
+            reason,
+        }),
+        other => other,
+    })
+}

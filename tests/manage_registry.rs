@@ -1,0 +1,267 @@
+//! `inspect` and `verify --repair` against the real CNCF Distribution registry,
+//! and `verify`/`list` while a pull writes into the same layout.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use regpull::{Digest, Layout};
+use support::distribution::{Auth, Distribution};
+use support::image::{self, TestImage};
+use support::json_doc::{of_type, validate};
+use support::push::{PushAuth, Pusher};
+use support::{require_tool, run_ok, text};
+
+fn seed_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    support::regpull_command(args).output().unwrap()
+}
+
+fn app_image() -> TestImage {
+    image::image(
+        "linux",
+        "amd64",
+        &[
+            &[("etc/hello", b"hello from layer one\n")],
+            &[("usr/share/big", &image::noise(3, 200_000))],
+        ],
+    )
+}
+
+/// Blob GETs the registry answered for `digest`, from its request log.
+fn blob_gets_of(log: &str, digest: &Digest) -> usize {
+    log.lines()
+        .filter(|l| {
+            l.contains("http.request.method=GET")
+                && l.contains(&format!("/blobs/{digest}"))
+                && l.contains("response.status=200")
+        })
+        .count()
+}
+
+#[test]
+fn inspect_describes_a_remote_image_without_fetching_a_layer() {
+    let reg = Distribution::start(Auth::Open, false);
+    let idx = image::multi_platform(false);
+    seed_runtime().block_on(Pusher::new(&reg.host, None, PushAuth::None).index(
+        "team/multi",
+        "v1",
+        &idx,
+    ));
+    let name = format!("{}/team/multi:v1", reg.host);
+    let o = run(&["inspect", "--json", "--platform", "linux/arm/v7", &name]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let events = validate(&text(&o.stdout));
+    let e = &events[0];
+    let arm = &idx.images[2].1;
+    assert_eq!(e["type"], "inspect");
+    assert_eq!(e["source"], "registry");
+    assert_eq!(e["reference"], name);
+    assert_eq!(e["digest"], idx.index.digest.to_string());
+    let platforms: Vec<&str> = e["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64/v8", "linux/arm/v7"]);
+    assert_eq!(
+        e["platforms"][1]["digest"],
+        idx.images[1].1.manifest.digest.to_string()
+    );
+    assert_eq!(e["platform"], "linux/arm/v7");
+    assert_eq!(e["manifest_digest"], arm.manifest.digest.to_string());
+    assert_eq!(e["config"]["digest"], arm.config.digest.to_string());
+    assert_eq!(e["config"]["os"], "linux");
+    assert_eq!(e["layers"][0]["size"], arm.layers[0].bytes.len());
+
+    let single = app_image();
+    seed_runtime()
+        .block_on(Pusher::new(&reg.host, None, PushAuth::None).image("team/app", "1", &single));
+    let app = format!("{}/team/app:1", reg.host);
+    let o = run(&["inspect", &app]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let human = text(&o.stdout);
+    assert!(
+        human.contains(&single.layers[1].digest.to_string()),
+        "{human}"
+    );
+    assert!(human.contains("platform:     linux/amd64"), "{human}");
+
+    let log = reg.log();
+    assert_eq!(
+        blob_gets_of(&log, &arm.config.digest),
+        1,
+        "the config is read"
+    );
+    assert_eq!(blob_gets_of(&log, &single.config.digest), 1);
+    for (_, img) in &idx.images {
+        for layer in &img.layers {
+            assert_eq!(
+                blob_gets_of(&log, &layer.digest),
+                0,
+                "no layer is downloaded"
+            );
+        }
+    }
+    for layer in &single.layers {
+        assert_eq!(
+            blob_gets_of(&log, &layer.digest),
+            0,
+            "no layer is downloaded"
+        );
+    }
+
+    let o = run(&["inspect", &format!("{}/team/nope:1", reg.host)]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).starts_with("error: inspecting "),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn verify_repair_deletes_damaged_blobs_and_pulls_the_images_again() {
+    let reg = Distribution::start(Auth::Open, false);
+    let app = app_image();
+    let idx = image::multi_platform(false);
+    let pusher = Pusher::new(&reg.host, None, PushAuth::None);
+    seed_runtime().block_on(async {
+        pusher.image("team/app", "1", &app).await;
+        pusher.index("team/multi", "v1", &idx).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("oci");
+    let app_name = format!("{}/team/app:1", reg.host);
+    let multi_name = format!("{}/team/multi:v1", reg.host);
+    let out = root.to_str().unwrap();
+    run_ok(&mut support::regpull_command(&[
+        "pull", &app_name, "-o", out,
+    ]));
+    run_ok(&mut support::regpull_command(&[
+        "pull",
+        &multi_name,
+        "--all-platforms",
+        "-o",
+        out,
+    ]));
+    let layout = Layout::open(&root).unwrap();
+    let big = layout.blob_path(&app.layers[1].digest);
+    let mut bytes = fs::read(&big).unwrap();
+    bytes[1000] ^= 1;
+    fs::write(&big, bytes).unwrap();
+    let arm64_config = &idx.images[1].1.config;
+    fs::remove_file(layout.blob_path(&arm64_config.digest)).unwrap();
+
+    let o = run(&["verify", "--layout", out]);
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
+
+    let o = run(&["verify", "--repair", "--json", "--layout", out]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let events = validate(&text(&o.stdout));
+    let problems = of_type(&events, "problem");
+    assert_eq!(problems.len(), 2, "{events:?}");
+    assert!(problems.iter().all(|p| p["repaired"] == true), "{events:?}");
+    let summary = of_type(&events, "verify_summary")[0];
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["problems"], 0);
+    let mut repaired = vec![app_name.clone(), multi_name.clone()];
+    repaired.sort();
+    assert_eq!(summary["repaired"], serde_json::json!(repaired));
+    layout
+        .verify_blob(&app.layers[1].digest, app.layers[1].bytes.len() as u64)
+        .unwrap();
+
+    let o = run(&["verify", "--layout", out]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    require_tool("skopeo", "skopeo");
+    run_ok(
+        Command::new("skopeo")
+            .arg("inspect")
+            .arg(format!("oci:{out}:{app_name}")),
+    );
+    let list = run(&["list", "--json", "--layout", out]);
+    let images = validate(&text(&list.stdout));
+    let multi = images
+        .iter()
+        .find(|e| e["name"] == multi_name.as_str())
+        .unwrap();
+    assert_eq!(
+        multi["digest"],
+        idx.index.digest.to_string(),
+        "still the whole index"
+    );
+}
+
+#[test]
+fn verify_and_list_stay_correct_while_another_regpull_pulls() {
+    let reg = Distribution::start(Auth::Open, false);
+    let first = app_image();
+    let big = image::image(
+        "linux",
+        "amd64",
+        &[
+            &[("big", &image::noise(9, 8 << 20))],
+            &[("more", &image::noise(10, 8 << 20))],
+        ],
+    );
+    let pusher = Pusher::new(&reg.host, None, PushAuth::None);
+    seed_runtime().block_on(async {
+        pusher.image("team/app", "1", &first).await;
+        pusher.image("team/big", "1", &big).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("oci");
+    let out = root.to_str().unwrap();
+    run_ok(&mut support::regpull_command(&[
+        "pull",
+        &format!("{}/team/app:1", reg.host),
+        "-o",
+        out,
+    ]));
+    let mut pull = support::regpull_command(&[
+        "pull",
+        &format!("{}/team/big:1", reg.host),
+        "-o",
+        out,
+        "--jobs",
+        "1",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    // Whatever the interleaving, each check must pass: blobs appear whole or
+    // not at all, and index.json names only what is already there.
+    let mut rounds = 0;
+    loop {
+        let done = pull.try_wait().unwrap().is_some();
+        check_clean(&root);
+        rounds += 1;
+        if done {
+            break;
+        }
+    }
+    assert!(pull.wait().unwrap().success());
+    assert!(rounds >= 1);
+    let images = validate(&text(&run(&["list", "--json", "--layout", out]).stdout));
+    assert_eq!(images.len(), 2);
+}
+
+fn check_clean(root: &Path) {
+    let o = run(&["verify", "--json", "--layout", root.to_str().unwrap()]);
+    let events = validate(&text(&o.stdout));
+    assert_eq!(o.status.code(), Some(0), "{events:?}");
+    let o = run(&["list", "--json", "--layout", root.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    validate(&text(&o.stdout));
+}
