@@ -14,12 +14,13 @@ pub use local::inspect_local;
 pub use summary::{ConfigSummary, InspectError, Inspection, LayerSummary, PlatformEntry};
 
 use super::error::{ImageError, PullError};
-use super::media::{self, ACCEPT, Kind, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
-use super::resolve::pull_scope;
+use super::media::{self, Kind, MAX_CONFIG_BYTES};
+use super::resolve::{fetch, pull_scope};
 use crate::auth::Credential;
 use crate::digest::{Digest, Verifier};
 use crate::platform::Platform;
 use crate::reference::{ImageRef, Target};
+use crate::registry::retry::RetryPolicy;
 use crate::registry::{ClientOptions, Fetch, Registry, read_capped};
 
 /// Inspects `reference` on its registry, choosing `platform` from an index.
@@ -64,60 +65,16 @@ pub async fn inspect(
     found.finish(&m, &config).map_err(fail)
 }
 
-/// A manifest or index by tag or digest, checked against the digest asked for
-/// (or the registry's `Docker-Content-Digest` for a tag).
+/// A manifest or index by tag or digest, checked as a pull checks it, and
+/// retried as a pull retries it.
 async fn fetch_document(
     registry: &Registry,
     repository: &str,
     target: Target<'_>,
 ) -> Result<(Digest, Kind, Value), ImageError> {
-    let path_ref = match &target {
-        Target::Tag(t) => t.to_string(),
-        Target::Digest(d) => d.to_string(),
-    };
-    let resp = registry
-        .get(&Fetch {
-            operation: "fetching manifest",
-            path: format!("v2/{repository}/manifests/{path_ref}"),
-            scope: pull_scope(repository),
-            accept: Some(ACCEPT),
-            from_offset: None,
-        })
-        .await?;
-    let header = |name: &str| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let content_type = header("content-type");
-    let claimed = header("docker-content-digest").and_then(|d| Digest::parse(&d).ok());
-    let bytes = read_capped(resp, MAX_MANIFEST_BYTES, "manifest").await?;
-    let digest = match (target, claimed) {
-        (Target::Digest(expected), _) => {
-            let actual = hash_like(expected, &bytes);
-            if &actual != expected {
-                return Err(ImageError::ManifestDigest {
-                    expected: expected.clone(),
-                    actual,
-                });
-            }
-            actual
-        }
-        (Target::Tag(_), Some(claimed)) => {
-            let actual = hash_like(&claimed, &bytes);
-            if actual != claimed {
-                return Err(ImageError::ContentDigestHeader {
-                    header: claimed.to_string(),
-                    actual,
-                });
-            }
-            actual
-        }
-        (Target::Tag(_), None) => Digest::sha256_of(&bytes),
-    };
-    let (kind, json) = media::classify(&bytes, content_type.as_deref())?;
-    Ok((digest, kind, json))
+    let policy = RetryPolicy::default();
+    let doc = fetch(registry, repository, target, (&policy, &|_| {})).await?;
+    Ok((doc.digest, doc.kind, doc.json))
 }
 
 /// The image config blob: small, capped, and checked against its descriptor.
@@ -156,10 +113,4 @@ async fn fetch_config(
             reason: format!("the config it names is not JSON: {e}"),
         })
     })
-}
-
-fn hash_like(d: &Digest, bytes: &[u8]) -> Digest {
-    let mut v = Verifier::hasher(d.algorithm());
-    v.update(bytes);
-    v.finish()
 }

@@ -25,12 +25,12 @@ use crate::registry::{Fetch, Registry, read_capped};
 const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 
 /// A document fetched from the registry and checked against its digest.
-struct Fetched {
-    bytes: Vec<u8>,
+pub(super) struct Fetched {
+    pub bytes: Vec<u8>,
     /// The digest the registry knows it by.
-    digest: Digest,
-    kind: Kind,
-    json: Value,
+    pub digest: Digest,
+    pub kind: Kind,
+    pub json: Value,
 }
 
 /// A manifest or index as it will be written into the layout.
@@ -285,10 +285,10 @@ async fn fetch_child(
 }
 
 /// The retry policy and who hears of each retry.
-type Policy<'a> = (&'a RetryPolicy, &'a (dyn Fn(&Retrying<'_>) + Sync));
+pub(super) type Policy<'a> = (&'a RetryPolicy, &'a (dyn Fn(&Retrying<'_>) + Sync));
 
 /// `fetch_once`, retried on transient failures under the pull's policy.
-async fn fetch(
+pub(super) async fn fetch(
     registry: &Registry,
     repository: &str,
     target: Target<'_>,
