@@ -108,6 +108,33 @@ fn htpasswd_over_tls_with_a_private_ca() {
     );
     assert_no_secret(&wrong, &[PASSWORD, "not-it"]);
 
+    // The same refusal as JSON events: the source by name, never the secret.
+    let wrong_json = regpull(
+        &[
+            "pull",
+            "-vv",
+            "--json",
+            &name,
+            "-o",
+            out,
+            "--ca-cert",
+            ca_arg,
+            "-u",
+            USER,
+            "--password-stdin",
+        ],
+        Some("not-it"),
+    );
+    assert_eq!(wrong_json.status.code(), Some(3));
+    assert_no_secret(&wrong_json, &[PASSWORD, "not-it"]);
+    let events = support::json_doc::validate(&text(&wrong_json.stdout));
+    let failed = support::json_doc::of_type(&events, "image_failed");
+    assert_eq!(
+        failed[0]["credential_source"],
+        "command-line flags: --username and --password-stdin"
+    );
+    assert_eq!(failed[0]["class"], "auth");
+
     let anonymous = regpull(&["pull", &name, "-o", out, "--ca-cert", ca_arg], None);
     assert_eq!(
         anonymous.status.code(),

@@ -170,3 +170,49 @@ fn the_man_pages_render_and_cover_every_command() {
         "the examples are in the page: {rendered}"
     );
 }
+
+#[test]
+fn a_list_on_stdin_names_its_bad_lines_and_stdin_cannot_carry_two_things() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("oci");
+    let out = out.to_str().unwrap();
+    let o = support::regpull(
+        &["pull", "-o", out, "-f", "-"],
+        Some("# only a bad line\n\nBad//Name --platform linux/arm64\n"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains("error: -:3: \"Bad//Name --platform linux/arm64\": invalid reference"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pulled 0 of 1 images"), "{stderr}");
+
+    let o = support::regpull(
+        &[
+            "pull",
+            "-o",
+            out,
+            "-f",
+            "-",
+            "-u",
+            "bot",
+            "--password-stdin",
+        ],
+        Some("alpine\n"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("standard input already carries the password"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let o = support::regpull(&["pull", "-o", out, "-f", "/nonexistent/images.txt"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("cannot read the image list /nonexistent/images.txt"),
+        "{}",
+        text(&o.stderr)
+    );
+}
