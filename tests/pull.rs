@@ -256,7 +256,11 @@ fn docker_manifest_lists_are_stored_as_oci_unless_digests_are_preserved() {
     );
     let index = fs::read_to_string(out.join("index.json")).unwrap();
     assert!(index.contains("dev.regpull.registry-digest"), "{index}");
-    assert!(!index.contains("vnd.docker"), "{index}");
+    let parsed: serde_json::Value = serde_json::from_str(&index).unwrap();
+    assert_eq!(
+        parsed["manifests"][0]["mediaType"], "application/vnd.oci.image.manifest.v1+json",
+        "{index}"
+    );
 
     let kept = out_dir();
     let out = kept.path().join("oci");

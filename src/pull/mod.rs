@@ -9,19 +9,22 @@
 
 mod connect;
 mod convert;
+mod current;
 mod download;
 mod error;
 pub mod inspect;
 mod media;
+mod plan;
 mod probe;
 mod progress;
 mod record;
 mod resolve;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 pub use convert::REGISTRY_DIGEST_ANNOTATION;
+pub use current::SOURCE_ANNOTATION;
 pub use download::Transfer;
 pub use error::{ImageError, PullError};
 pub use media::ACCEPT;
@@ -36,8 +39,9 @@ use crate::reference::ImageRef;
 use crate::registry::ClientOptions;
 use crate::registry::retry::RetryPolicy;
 use connect::connect_all;
-use download::{BlobJob, download_all};
-use resolve::{ResolveOptions, Resolved, resolve};
+use download::download_all;
+use plan::{Found, blob_jobs, check_space, summary};
+use resolve::{ResolveOptions, resolve};
 
 #[derive(Debug, Clone)]
 pub struct PullOptions {
@@ -115,7 +119,7 @@ pub struct ResolvedImage {
     pub registry: String,
     /// What the reference names at the registry (an index, or a manifest).
     pub digest: Digest,
-    pub media_type: &'static str,
+    pub media_type: String,
     /// The image manifests chosen, by platform (`None`: the manifest does not say).
     pub manifests: Vec<(Option<String>, Digest)>,
     /// Blobs (configs and layers) the image needs, and their total size.
@@ -134,7 +138,7 @@ pub struct PulledImage {
     pub digest: Digest,
     /// Digest of the same document as the registry knows it.
     pub registry_digest: Digest,
-    pub media_type: &'static str,
+    pub media_type: String,
     pub platforms: Vec<String>,
     /// True when a Docker-typed document was stored as its OCI equivalent.
     pub converted: bool,
@@ -210,14 +214,23 @@ pub async fn pull(
         let fail = &fail;
         async move {
             let registry = connection.map_err(|e| fail(r, ImageError::Shared(e)))?;
+            let selection = current::selection(
+                resolve_opts.platform,
+                resolve_opts.all_platforms,
+                resolve_opts.preserve_digests,
+            );
+            if let Some(c) = current::check(layout, &registry, r, &selection).await {
+                progress.resolved(&c.resolved_image(r));
+                return Ok(Found::Current(Box::new(c)));
+            }
             let resolved = resolve(registry, r, &resolve_opts)
                 .await
                 .map_err(|e| fail(r, e))?;
             progress.resolved(&summary(&resolved));
-            Ok(resolved)
+            Ok(Found::Resolved(Box::new(resolved)))
         }
     });
-    let mut results: Vec<Result<Resolved, PullError>> =
+    let mut results: Vec<Result<Found, PullError>> =
         futures_util::future::join_all(resolving).await;
     let failed: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     for (i, r) in results.iter().enumerate() {
@@ -228,18 +241,30 @@ pub async fn pull(
     }
 
     let jobs = blob_jobs(&results);
-    if let Some(first) = results.iter().flatten().next() {
-        check_space(layout, &jobs).map_err(|e| fail(&first.reference, ImageError::Layout(e)))?;
+    if let Some(first) = jobs.first() {
+        let r = &requests[first.images[0]].reference;
+        check_space(layout, &jobs).map_err(|e| fail(r, ImageError::Layout(e)))?;
     }
-    let (transfer, blob_failures) =
+    let fetching: HashSet<Digest> = jobs.iter().map(|j| j.blob.digest.clone()).collect();
+    let (mut transfer, blob_failures) =
         download_all(layout, jobs, opts.jobs, &opts.retry, progress, &failed).await;
     for f in blob_failures {
         let shared = Arc::new(f.error);
         for i in f.images {
-            if let Ok(r) = &results[i] {
-                let e = fail(&r.reference, ImageError::Shared(shared.clone()));
+            if results[i].is_ok() {
+                let e = fail(&requests[i].reference, ImageError::Shared(shared.clone()));
                 progress.image_failed(&e);
                 results[i] = Err(e);
+            }
+        }
+    }
+    let mut counted = HashSet::new();
+    for c in results.iter().flatten().filter_map(Found::current) {
+        for b in c.layer_and_config_blobs() {
+            progress.blob_skipped(&b.digest, b.size);
+            if !fetching.contains(&b.digest) && counted.insert(b.digest.clone()) {
+                transfer.reused_blobs += 1;
+                transfer.reused_bytes += b.size;
             }
         }
     }
@@ -247,7 +272,8 @@ pub async fn pull(
     let mut recorded = Vec::with_capacity(results.len());
     for r in results {
         let outcome = match r {
-            Ok(r) => record::record(layout, &r).map_err(|e| fail(&r.reference, e)),
+            Ok(Found::Resolved(r)) => record::record(layout, &r).map_err(|e| fail(&r.reference, e)),
+            Ok(Found::Current(c)) => Ok(c.image),
             Err(e) => {
                 recorded.push(Err(e));
                 continue;
@@ -263,68 +289,4 @@ pub async fn pull(
         results: recorded,
         transfer,
     })
-}
-
-/// Every distinct blob the resolved images need, each with the images needing it.
-fn blob_jobs(results: &[Result<Resolved, PullError>]) -> Vec<BlobJob> {
-    let mut by_digest: HashMap<Digest, usize> = HashMap::new();
-    let mut jobs: Vec<BlobJob> = Vec::new();
-    for (i, r) in results.iter().enumerate() {
-        let Ok(r) = r else { continue };
-        for blob in &r.blobs {
-            match by_digest.get(&blob.digest) {
-                Some(&j) if !jobs[j].images.contains(&i) => jobs[j].images.push(i),
-                Some(_) => {}
-                None => {
-                    by_digest.insert(blob.digest.clone(), jobs.len());
-                    jobs.push(BlobJob {
-                        registry: r.registry.clone(),
-                        repository: r.repository.clone(),
-                        reference: r.reference.to_string(),
-                        images: vec![i],
-                        blob: blob.clone(),
-                    });
-                }
-            }
-        }
-    }
-    jobs
-}
-
-fn summary(r: &Resolved) -> ResolvedImage {
-    let mut distinct = HashSet::new();
-    let blobs: Vec<_> = r
-        .blobs
-        .iter()
-        .filter(|b| distinct.insert(&b.digest))
-        .collect();
-    ResolvedImage {
-        reference: r.reference.to_string(),
-        registry: r.reference.api_host().to_string(),
-        digest: r.resolved_digest.clone(),
-        media_type: r.resolved_media_type,
-        manifests: r.manifests.clone(),
-        blobs: blobs.len(),
-        blob_bytes: blobs.iter().map(|b| b.size).sum(),
-    }
-}
-
-/// Stops before downloading when what is still missing cannot fit on the disk.
-fn check_space(layout: &Layout, jobs: &[BlobJob]) -> Result<(), crate::layout::LayoutError> {
-    use crate::layout::Check;
-    let mut needed = 0u64;
-    for job in jobs {
-        let b = &job.blob;
-        if !layout.has_blob(&b.digest, b.size, Check::Size)? {
-            needed += b.size.saturating_sub(layout.partial_len(&b.digest));
-        }
-    }
-    match layout.free_space() {
-        Some(available) if needed > available => Err(crate::layout::LayoutError::NoSpace {
-            path: layout.root().to_path_buf(),
-            needed,
-            available,
-        }),
-        _ => Ok(()),
-    }
 }

@@ -6,6 +6,7 @@ use oci_spec::image::{Descriptor, MediaType};
 
 use super::PulledImage;
 use super::convert::REGISTRY_DIGEST_ANNOTATION;
+use super::current::{SOURCE_ANNOTATION, Source, SourceManifest};
 use super::error::ImageError;
 use super::media;
 use super::resolve::Resolved;
@@ -37,6 +38,23 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
         PULLED_AT_ANNOTATION.to_string(),
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
     )]);
+    annotations.insert(
+        SOURCE_ANNOTATION.to_string(),
+        serde_json::to_string(&Source {
+            digest: r.resolved_digest.to_string(),
+            media_type: r.resolved_media_type.to_string(),
+            selection: r.selection.clone(),
+            manifests: r
+                .manifests
+                .iter()
+                .map(|(platform, digest)| SourceManifest {
+                    platform: platform.clone(),
+                    digest: digest.to_string(),
+                })
+                .collect(),
+        })
+        .expect("plain data serializes"),
+    );
     if converted {
         annotations.insert(
             REGISTRY_DIGEST_ANNOTATION.to_string(),
@@ -57,7 +75,7 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
         name,
         digest: r.top.digest.clone(),
         registry_digest: r.registry_digest.clone(),
-        media_type: r.top.media_type,
+        media_type: r.top.media_type.to_string(),
         platforms,
         converted,
         size: r.top.bytes.len() as u64

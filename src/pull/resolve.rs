@@ -60,6 +60,8 @@ pub struct Resolved {
     pub resolved_media_type: &'static str,
     /// The image manifests chosen, as the registry names them, with their platforms.
     pub manifests: Vec<(Option<String>, Digest)>,
+    /// How the platforms were chosen ([`super::current::selection`]).
+    pub selection: String,
     /// What `index.json` will point at.
     pub top: StoredDoc,
     /// Child manifests to write before `top` (empty for a single manifest).
@@ -103,6 +105,11 @@ pub async fn resolve(
         resolved_digest: top.digest.clone(),
         resolved_media_type: top.kind.media_type(),
         manifests: Vec::new(),
+        selection: super::current::selection(
+            opts.platform,
+            opts.all_platforms,
+            opts.preserve_digests,
+        ),
         top: StoredDoc {
             bytes: Vec::new(),
             digest: top.digest.clone(),

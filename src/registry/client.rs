@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::auth_scheme::{self, AuthScheme, describe, may_carry_credentials};
 use super::body::read_error_body;
 use super::redact::redact;
+use super::status::{is_expired, status_error};
 use super::token::{self, Token, TokenRequest};
 use super::transport::{self, ClientOptions, is_loopback_host};
 use super::{RegistryError, api_error, realm};
@@ -53,9 +54,6 @@ pub struct Registry {
 /// Produces a fresh credential after the registry said the current one expired
 /// (ECR's 12-hour tokens answer 403 "Your authorization token has expired").
 pub type Refresher = std::sync::Arc<dyn Fn() -> Option<Credential> + Send + Sync>;
-
-/// ECR's words for an expired token, in a 403 (ECR) or 400 (ECR Public) body.
-const EXPIRED_TOKEN: &str = "token has expired";
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -224,6 +222,20 @@ impl Registry {
     /// Sends a GET, authenticating as the registry asked; a 401 triggers one
     /// re-authentication and retry.
     pub async fn get(&self, fetch: &Fetch<'_>) -> Result<Response, RegistryError> {
+        self.send(reqwest::Method::GET, fetch).await
+    }
+
+    /// A HEAD, authenticated as [`Registry::get`]: headers only (a manifest's
+    /// digest), which Docker Hub does not count against its pull limit.
+    pub async fn head(&self, fetch: &Fetch<'_>) -> Result<Response, RegistryError> {
+        self.send(reqwest::Method::HEAD, fetch).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        fetch: &Fetch<'_>,
+    ) -> Result<Response, RegistryError> {
         let url = self
             .base
             .join(fetch.path.trim_start_matches('/'))
@@ -233,7 +245,7 @@ impl Registry {
             })?;
         for attempt in 0..2 {
             let auth = self.authorization(&fetch.scope, attempt > 0).await?;
-            let mut req = self.http.get(url.clone());
+            let mut req = self.http.request(method.clone(), url.clone());
             if let Some(a) = fetch.accept {
                 req = req.header(ACCEPT, a);
             }
@@ -247,7 +259,11 @@ impl Registry {
                 url: redact(&url),
                 source,
             })?;
-            tracing::debug!("GET {} -> {}", redact(resp.url()), resp.status().as_u16());
+            tracing::debug!(
+                "{method} {} -> {}",
+                redact(resp.url()),
+                resp.status().as_u16()
+            );
             if resp.status().is_success() {
                 return Ok(resp);
             }
@@ -342,44 +358,6 @@ impl Registry {
     }
 }
 
-fn is_expired(err: &RegistryError) -> bool {
-    match err {
-        RegistryError::Status {
-            status: 400 | 403,
-            errors,
-            text,
-            ..
-        } => {
-            let said = errors
-                .iter()
-                .map(|e| e.message.to_lowercase())
-                .chain(text.iter().map(|t| t.to_lowercase()));
-            said.into_iter().any(|m| m.contains(EXPIRED_TOKEN))
-        }
-        _ => false,
-    }
-}
-
 fn bearer(token: &Secret) -> Secret {
     Secret::new(format!("Bearer {}", token.expose()))
-}
-
-/// A non-success answer as an error carrying the registry's own words.
-pub(crate) async fn status_error(operation: &str, resp: Response) -> RegistryError {
-    let status = resp.status().as_u16();
-    let url = redact(resp.url());
-    let retry_after = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let (errors, text) = api_error::parse(&read_error_body(resp).await);
-    RegistryError::Status {
-        operation: operation.to_string(),
-        url,
-        status,
-        errors,
-        text,
-        retry_after,
-    }
 }

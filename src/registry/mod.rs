@@ -9,6 +9,7 @@ mod error;
 mod realm;
 pub mod redact;
 pub mod retry;
+mod status;
 mod token;
 pub mod transport;
 

@@ -229,13 +229,14 @@ async fn token(
 async fn serve(
     State(shared): State<Arc<Shared>>,
     Path(rest): Path<String>,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> Response {
     shared
         .requests
         .lock()
         .unwrap()
-        .push(format!("GET /v2/{rest}"));
+        .push(format!("{method} /v2/{rest}"));
     if let Some(ua) = headers.get("user-agent").and_then(|v| v.to_str().ok()) {
         shared.user_agents.lock().unwrap().push(ua.to_string());
     }

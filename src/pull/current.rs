@@ -1,0 +1,195 @@
+//! Images already in the layout as the registry has them now.
+//!
+//! Each `index.json` entry regpull writes says what its reference resolved to
+//! and how the platforms were chosen ([`SOURCE_ANNOTATION`]). A re-pull asks
+//! the registry with HEAD whether the reference still names that digest; when
+//! it does, the same choice is asked for and every blob is still present, the
+//! image is up to date without a manifest body crossing the network. Docker
+//! Hub does not count HEAD requests against its pull limit, so a prefetch list
+//! re-run every hour costs nothing there. A reference by digest needs no
+//! request at all. Anything unexpected (no header, an error, a missing blob)
+//! falls back to the full resolve.
+
+use oci_spec::image::Descriptor;
+use serde::{Deserialize, Serialize};
+
+use super::convert::REGISTRY_DIGEST_ANNOTATION;
+use super::media::ACCEPT;
+use super::resolve::pull_scope;
+use super::{PulledImage, ResolvedImage};
+use crate::digest::Digest;
+use crate::layout::{BlobRef, Check, ImageBlobs, Layout};
+use crate::platform::Platform;
+use crate::reference::{ImageRef, Target};
+use crate::registry::{Fetch, Registry};
+
+/// JSON: what the entry's reference resolved to, and how it was pulled.
+pub const SOURCE_ANNOTATION: &str = "dev.regpull.source";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// What the reference named at the registry (an index or a manifest).
+    pub digest: String,
+    pub media_type: String,
+    /// How platforms were chosen and documents stored: see [`selection`].
+    pub selection: String,
+    /// The image manifests kept, as the registry names them.
+    pub manifests: Vec<SourceManifest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceManifest {
+    pub platform: Option<String>,
+    pub digest: String,
+}
+
+/// The request as it decides what is stored: the platform (or all of them)
+/// and whether Docker manifests were kept as they are.
+pub fn selection(platform: &Platform, all_platforms: bool, preserve_digests: bool) -> String {
+    let platforms = if all_platforms {
+        "all-platforms".to_string()
+    } else {
+        platform.format_all()
+    };
+    if preserve_digests {
+        format!("{platforms}+preserve-digests")
+    } else {
+        platforms
+    }
+}
+
+/// An image found up to date.
+pub struct Current {
+    pub image: PulledImage,
+    pub source: Source,
+    pub blobs: ImageBlobs,
+}
+
+impl Current {
+    /// The `resolved` report of an image found up to date: as recorded when
+    /// it was pulled, which the registry just confirmed.
+    pub fn resolved_image(&self, reference: &ImageRef) -> ResolvedImage {
+        let blobs = self.layer_and_config_blobs();
+        ResolvedImage {
+            reference: reference.to_string(),
+            registry: reference.api_host().to_string(),
+            digest: Digest::parse(&self.source.digest)
+                .unwrap_or_else(|_| self.image.digest.clone()),
+            media_type: self.source.media_type.clone(),
+            manifests: self
+                .source
+                .manifests
+                .iter()
+                .filter_map(|m| Some((m.platform.clone(), Digest::parse(&m.digest).ok()?)))
+                .collect(),
+            blobs: blobs.len(),
+            blob_bytes: blobs.iter().map(|b| b.size).sum(),
+        }
+    }
+
+    /// Configs and layers: what a pull would have downloaded.
+    pub fn layer_and_config_blobs(&self) -> Vec<&BlobRef> {
+        self.blobs
+            .blobs
+            .iter()
+            .filter(|b| !is_document(&b.media_type))
+            .collect()
+    }
+}
+
+pub async fn check(
+    layout: &Layout,
+    registry: &Registry,
+    reference: &ImageRef,
+    selection: &str,
+) -> Option<Current> {
+    let name = reference.normalized();
+    let entry = layout.find_image(&name).ok()??;
+    let source: Source = serde_json::from_str(
+        entry
+            .annotations()
+            .as_ref()?
+            .get(SOURCE_ANNOTATION)?
+            .as_str(),
+    )
+    .ok()?;
+    if source.selection != selection {
+        return None;
+    }
+    let now = match reference.target() {
+        Target::Digest(d) => d.clone(),
+        Target::Tag(tag) => head_digest(registry, reference.repository(), tag).await?,
+    };
+    if now.to_string() != source.digest {
+        tracing::info!("{reference} now names {now}; pulling it");
+        return None;
+    }
+    let blobs = layout.image_blobs(&entry).ok()?;
+    // Documents are small and what the walk trusts: hash them; layers are
+    // only ever renamed into place verified, so their size is enough.
+    let all_there = blobs.unparseable.is_empty()
+        && blobs.blobs.iter().all(|b| {
+            let check = if is_document(&b.media_type) {
+                Check::Content
+            } else {
+                Check::Size
+            };
+            matches!(layout.has_blob(&b.digest, b.size, check), Ok(true))
+        });
+    if !all_there {
+        tracing::info!("{reference} is recorded but some of its blobs are missing; pulling it");
+        return None;
+    }
+    tracing::info!("{reference} is up to date ({now})");
+    Some(Current {
+        image: pulled(reference, name, &entry, &blobs)?,
+        source,
+        blobs,
+    })
+}
+
+fn is_document(media_type: &str) -> bool {
+    media_type.contains("manifest") || media_type.contains("index")
+}
+
+/// The digest the registry says `tag` names now, from a HEAD request.
+async fn head_digest(registry: &Registry, repository: &str, tag: &str) -> Option<Digest> {
+    let resp = registry
+        .head(&Fetch {
+            operation: "checking manifest",
+            path: format!("v2/{repository}/manifests/{tag}"),
+            scope: pull_scope(repository),
+            accept: Some(ACCEPT),
+            from_offset: None,
+        })
+        .await
+        .map_err(|e| tracing::debug!("HEAD for {repository}:{tag} failed ({e}); fetching it"))
+        .ok()?;
+    let header = resp.headers().get("docker-content-digest")?.to_str().ok()?;
+    Digest::parse(header).ok()
+}
+
+fn pulled(
+    reference: &ImageRef,
+    name: String,
+    entry: &Descriptor,
+    blobs: &ImageBlobs,
+) -> Option<PulledImage> {
+    let digest = Digest::parse(entry.digest().as_ref()).ok()?;
+    let registry_digest = entry
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get(REGISTRY_DIGEST_ANNOTATION))
+        .and_then(|d| Digest::parse(d).ok())
+        .unwrap_or_else(|| digest.clone());
+    Some(PulledImage {
+        reference: reference.to_string(),
+        name,
+        converted: registry_digest != digest,
+        digest,
+        registry_digest,
+        media_type: entry.media_type().to_string(),
+        platforms: blobs.platforms.clone(),
+        size: blobs.blobs.iter().map(|b| b.size).sum(),
+    })
+}
