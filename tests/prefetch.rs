@@ -88,8 +88,20 @@ fn an_up_to_date_list_of_twenty_images_asks_only_for_manifest_digests() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    assert_eq!(count(&uris, "GET", "/blobs/"), distinct.len(), "no blob twice");
-    assert_eq!(count(&uris, "GET", "/manifests/"), IMAGES, "no manifest body twice");
+    assert_eq!(
+        count(&uris, "GET", "/blobs/"),
+        distinct.len(),
+        "no blob twice"
+    );
+    assert_eq!(
+        count(&uris, "GET", "/manifests/"),
+        IMAGES,
+        "no manifest body twice"
+    );
     // HEAD only: Docker Hub does not count those against its pull limit.
-    assert_eq!(count(&uris, "HEAD", "/manifests/"), IMAGES, "one HEAD per image");
+    assert_eq!(
+        count(&uris, "HEAD", "/manifests/"),
+        IMAGES,
+        "one HEAD per image"
+    );
 }

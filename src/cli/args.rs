@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod layout;
 
-pub use layout::{InspectArgs, ListArgs, RmArgs, VerifyArgs};
+pub use layout::{InspectArgs, LayoutDir, ListArgs, RmArgs, VerifyArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -348,15 +348,8 @@ fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
 
 #[derive(Debug, Args)]
 pub struct GcArgs {
-    /// The OCI layout directory.
-    #[arg(
-        short,
-        long = "layout",
-        env = "REGPULL_OUTPUT",
-        default_value = "oci",
-        value_name = "DIR"
-    )]
-    pub layout: PathBuf,
+    #[command(flatten)]
+    pub layout: LayoutDir,
 
     /// Print one `gc` JSON event on stdout (docs/json.md).
     #[arg(long)]

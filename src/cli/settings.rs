@@ -24,6 +24,14 @@ pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Error {
     }
 }
 
+/// Turns a layout error into the command's error, naming the layout.
+pub fn layout_error(dir: &std::path::Path) -> impl Fn(regpull::layout::LayoutError) -> Error + '_ {
+    move |source| Error::Layout {
+        path: dir.to_path_buf(),
+        source,
+    }
+}
+
 pub fn references(inputs: &[String]) -> Result<Vec<ImageRef>, Error> {
     inputs
         .iter()

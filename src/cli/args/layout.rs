@@ -6,17 +6,24 @@ use clap::Args;
 
 use super::{CredentialArgs, TransportArgs};
 
+/// `-l/--layout DIR`, for every command that works on an existing layout.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct LayoutDir {
     /// The OCI layout directory.
     #[arg(
-        short,
+        short = 'l',
         long = "layout",
         env = "REGPULL_OUTPUT",
         default_value = "oci",
         value_name = "DIR"
     )]
-    pub layout: PathBuf,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub layout: LayoutDir,
 
     /// Print one JSON object per image on stdout, for scripts.
     #[arg(long)]
@@ -30,15 +37,8 @@ pub struct VerifyArgs {
     #[arg(value_name = "REF")]
     pub references: Vec<String>,
 
-    /// The OCI layout directory.
-    #[arg(
-        short,
-        long = "layout",
-        env = "REGPULL_OUTPUT",
-        default_value = "oci",
-        value_name = "DIR"
-    )]
-    pub layout: PathBuf,
+    #[command(flatten)]
+    pub layout: LayoutDir,
 
     /// Delete damaged blobs, pull the affected images again by their names into
     /// the layout, and verify again.
@@ -62,15 +62,8 @@ pub struct RmArgs {
     #[arg(required = true, value_name = "REF")]
     pub references: Vec<String>,
 
-    /// The OCI layout directory.
-    #[arg(
-        short,
-        long = "layout",
-        env = "REGPULL_OUTPUT",
-        default_value = "oci",
-        value_name = "DIR"
-    )]
-    pub layout: PathBuf,
+    #[command(flatten)]
+    pub layout: LayoutDir,
 
     /// Print one JSON object per removed image on stdout, for scripts.
     #[arg(long)]

@@ -6,26 +6,23 @@ use regpull::{Error, Layout};
 
 use crate::cli::args::GcArgs;
 use crate::cli::commands::pull::human_bytes;
-use crate::cli::json;
+use crate::cli::{json, settings};
 
 pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
-    let layout_err = |source| Error::Layout {
-        path: args.layout.clone(),
-        source,
-    };
-    let layout = Layout::open(&args.layout).map_err(layout_err)?;
+    let layout_err = settings::layout_error(&args.layout.dir);
+    let layout = Layout::open(&args.layout.dir).map_err(&layout_err)?;
     let r = layout
         .gc(&|| {
             eprintln!(
                 "waiting for the pulls running into {} to finish...",
-                args.layout.display()
+                args.layout.dir.display()
             )
         })
-        .map_err(layout_err)?;
+        .map_err(&layout_err)?;
     if args.json {
         json::emit(&serde_json::json!({
             "type": "gc",
-            "layout": args.layout.display().to_string(),
+            "layout": args.layout.dir.display().to_string(),
             "blobs_removed": r.blobs_removed,
             "blob_bytes": r.blob_bytes,
             "partials_removed": r.partials_removed,
@@ -41,7 +38,7 @@ pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
         r.partials_removed,
         human_bytes(r.partial_bytes),
         r.kept_blobs,
-        args.layout.display()
+        args.layout.dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }

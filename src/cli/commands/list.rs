@@ -8,24 +8,21 @@ use serde_json::json;
 
 use crate::cli::args::ListArgs;
 use crate::cli::commands::pull::human_bytes;
-use crate::cli::json;
+use crate::cli::{json, settings};
 
 /// Hex digits of a digest shown in the table, as docker shows image IDs.
 const SHORT_DIGEST: usize = 12;
 
 pub fn run(args: &ListArgs) -> Result<ExitCode, Error> {
-    let layout_err = |source| Error::Layout {
-        path: args.layout.clone(),
-        source,
-    };
-    let layout = Layout::open(&args.layout).map_err(layout_err)?;
-    let images = layout.images().map_err(layout_err)?;
+    let layout_err = settings::layout_error(&args.layout.dir);
+    let layout = Layout::open(&args.layout.dir).map_err(&layout_err)?;
+    let images = layout.images().map_err(&layout_err)?;
     if args.json {
         for image in &images {
             json::emit(&event(image));
         }
     } else if images.is_empty() {
-        eprintln!("no images in {}", args.layout.display());
+        eprintln!("no images in {}", args.layout.dir.display());
     } else {
         print!("{}", table(&images));
     }

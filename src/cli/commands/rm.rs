@@ -8,18 +8,15 @@ use regpull::{Error, ImageRef, Layout};
 use serde_json::json;
 
 use crate::cli::args::RmArgs;
-use crate::cli::json;
+use crate::cli::{json, settings};
 
 pub fn run(args: &RmArgs) -> Result<ExitCode, Error> {
-    let layout_err = |source| Error::Layout {
-        path: args.layout.clone(),
-        source,
-    };
-    let layout = Layout::open(&args.layout).map_err(layout_err)?;
+    let layout_err = settings::layout_error(&args.layout.dir);
+    let layout = Layout::open(&args.layout.dir).map_err(&layout_err)?;
     let mut missing = Vec::new();
     let mut removed = 0;
     for input in &args.references {
-        let Some((name, desc)) = remove(&layout, input).map_err(layout_err)? else {
+        let Some((name, desc)) = remove(&layout, input).map_err(&layout_err)? else {
             missing.push(input.clone());
             continue;
         };
@@ -38,13 +35,13 @@ pub fn run(args: &RmArgs) -> Result<ExitCode, Error> {
     if removed > 0 {
         eprintln!(
             "note: the blobs stay until `regpull gc --layout {}` deletes those no image needs",
-            args.layout.display()
+            args.layout.dir.display()
         );
     }
     if !missing.is_empty() {
         return Err(Error::NotInLayout {
             names: missing,
-            layout: args.layout.clone(),
+            layout: args.layout.dir.clone(),
         });
     }
     Ok(ExitCode::SUCCESS)

@@ -21,17 +21,14 @@ use crate::cli::{json, report, settings};
 const REPAIR_JOBS: usize = 4;
 
 pub fn run(args: &VerifyArgs) -> Result<ExitCode, Error> {
-    let layout_err = |source| Error::Layout {
-        path: args.layout.clone(),
-        source,
-    };
-    let layout = Layout::open(&args.layout).map_err(layout_err)?;
+    let layout_err = settings::layout_error(&args.layout.dir);
+    let layout = Layout::open(&args.layout.dir).map_err(&layout_err)?;
     let only = selected(&layout, args)?;
-    let first = layout.verify(only.as_deref()).map_err(layout_err)?;
+    let first = layout.verify(only.as_deref()).map_err(&layout_err)?;
     let (last, repaired) = if args.repair && !first.problems.is_empty() {
         let repaired = repair(&layout, &first, args)?;
         (
-            layout.verify(only.as_deref()).map_err(layout_err)?,
+            layout.verify(only.as_deref()).map_err(&layout_err)?,
             repaired,
         )
     } else {
@@ -67,7 +64,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, Error> {
     summarize(args, &last, &repaired);
     if !last.problems.is_empty() {
         return Err(Error::LayoutDamaged {
-            layout: args.layout.clone(),
+            layout: args.layout.dir.clone(),
             problems: last.problems.len(),
         });
     }
@@ -94,7 +91,7 @@ fn selected(layout: &Layout, args: &VerifyArgs) -> Result<Option<Vec<String>>, E
     if !missing.is_empty() {
         return Err(Error::NotInLayout {
             names: missing,
-            layout: args.layout.clone(),
+            layout: args.layout.dir.clone(),
         });
     }
     Ok(Some(names))
@@ -121,19 +118,16 @@ fn summarize(args: &VerifyArgs, r: &VerifyReport, repaired: &[String]) {
         "checked {} blobs ({}) in {}: {verdict}",
         r.blobs_checked,
         human_bytes(r.bytes_checked),
-        args.layout.display()
+        args.layout.dir.display()
     );
 }
 
 /// Deletes damaged blobs, then pulls every affected image again; returns the
 /// names pulled. A failed pull is reported and leaves its problems in place.
 fn repair(layout: &Layout, report: &VerifyReport, args: &VerifyArgs) -> Result<Vec<String>, Error> {
-    let layout_err = |source| Error::Layout {
-        path: args.layout.clone(),
-        source,
-    };
+    let layout_err = settings::layout_error(&args.layout.dir);
     for p in report.problems.iter().filter(|p| p.is_corrupt()) {
-        if layout.discard_blob(&p.digest).map_err(layout_err)? {
+        if layout.discard_blob(&p.digest).map_err(&layout_err)? {
             eprintln!("deleted damaged blob {}", p.digest);
         }
     }
@@ -143,7 +137,7 @@ fn repair(layout: &Layout, report: &VerifyReport, args: &VerifyArgs) -> Result<V
         // Unnamed entries (written by other tools) have no name to pull by.
         let (Ok(reference), Some(desc)) = (
             ImageRef::parse(name),
-            layout.find_image(name).map_err(layout_err)?,
+            layout.find_image(name).map_err(&layout_err)?,
         ) else {
             eprintln!("cannot repair {name}: it has no reference name to pull it by");
             continue;
