@@ -216,3 +216,33 @@ fn a_list_on_stdin_names_its_bad_lines_and_stdin_cannot_carry_two_things() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn logs_on_a_terminal_are_coloured_unless_no_color_is_set() {
+    support::require_tool("script", "util-linux");
+    let dir = tempfile::tempdir().unwrap();
+    // A refused connection on this machine logs an INFO line at -v.
+    let command = format!(
+        "{} -v pull 127.0.0.1:1/app:1 --retries 0 -o {}",
+        env!("CARGO_BIN_EXE_regpull"),
+        dir.path().join("oci").display()
+    );
+    let on_a_terminal = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qc", &command, "/dev/null"])
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        text(&cmd.output().unwrap().stdout)
+    };
+    let coloured = on_a_terminal(None);
+    assert!(coloured.contains("INFO"), "{coloured}");
+    assert!(
+        coloured.contains("\x1b[32m"),
+        "colour on a terminal: {coloured:?}"
+    );
+    let plain = on_a_terminal(Some("1"));
+    assert!(plain.contains("INFO"), "{plain}");
+    assert!(!plain.contains("\x1b[32m"), "NO_COLOR: {plain:?}");
+}
