@@ -120,11 +120,11 @@ fn print_human(i: &Inspection) {
     println!("  entrypoint:  {}", list(&c.entrypoint));
     println!("  cmd:         {}", list(&c.cmd));
     println!("  working dir: {}", or_dash(&c.working_dir));
-    println!("  env:{}", if c.env.is_empty() { " -" } else { "" });
+    println!("  env:{}", if c.env.is_empty() { "         -" } else { "" });
     for e in &c.env {
         println!("    {e}");
     }
-    println!("  labels:{}", if c.labels.is_empty() { " -" } else { "" });
+    println!("  labels:{}", if c.labels.is_empty() { "      -" } else { "" });
     for (k, v) in &c.labels {
         println!("    {k}={v}");
     }
