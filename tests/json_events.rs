@@ -402,3 +402,38 @@ async fn every_documented_event_type_is_printed_and_nothing_else() {
         "docs/json.md and what regpull prints disagree"
     );
 }
+
+/// Two registries serve images sharing a layer; the first cannot serve any
+/// blob. The shared layer then comes from the second, whose image is pulled,
+/// and only the first registry's image fails, blamed on that registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_blob_comes_from_the_next_registry_when_the_first_fails() {
+    let broken = FakeRegistry::start(Faults {
+        blob_statuses: vec![(404, None); 10],
+        ..Default::default()
+    })
+    .await;
+    let healthy = FakeRegistry::start(Faults::default()).await;
+    let base: &[(&str, &[u8])] = &[("etc/base", b"a base layer both images share\n")];
+    let a = image::image("linux", "amd64", &[base, &[("app", b"image a\n")]]);
+    let b = image::image("linux", "amd64", &[base, &[("app", b"image b\n")]]);
+    assert_eq!(a.layers[0].digest, b.layers[0].digest);
+    broken.add_image("team/a", "1", &a);
+    healthy.add_image("team/b", "1", &b);
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        format!("{}/team/a:1", broken.host),
+        format!("{}/team/b:1", healthy.host),
+    ];
+    let run = pull_json(&dir.path().join("oci"), &names, &["--retries", "0"]).await;
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    let done = of_type(&run.events, "image_done");
+    assert_eq!(done.len(), 1, "{:?}", run.events);
+    assert_eq!(done[0]["reference"], names[1]);
+    let failed = of_type(&run.events, "image_failed");
+    assert_eq!(failed.len(), 1, "{:?}", run.events);
+    assert_eq!(failed[0]["reference"], names[0]);
+    assert_eq!(failed[0]["registry"], broken.host);
+    let shared = a.layers[0].digest.to_string();
+    assert_eq!(healthy.blob_request_counts().get(&shared), Some(&1));
+}

@@ -134,7 +134,7 @@ async fn another_platform_or_a_missing_blob_is_not_up_to_date() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pinned_digest_already_stored_needs_no_manifest_request() {
+async fn a_pinned_digest_already_stored_needs_no_request_at_all() {
     let reg = FakeRegistry::start(Faults::default()).await;
     let v1 = app("pinned");
     reg.add_image("team/app", "1", &v1);
@@ -146,12 +146,9 @@ async fn a_pinned_digest_already_stored_needs_no_manifest_request() {
     let mark = reg.requests().len();
     let o = pull_from(&reg.host, &pinned, &out, &["--json"]).await;
     assert!(o.status.success(), "{}", text(&o.stderr));
+    // Not even the connection check: a registry that is down cannot fail it.
     let seen = since(&reg, mark);
-    assert!(
-        seen.iter()
-            .all(|r| !r.contains("/manifests/") && !r.contains("/blobs/")),
-        "{seen:?}"
-    );
+    assert!(seen.is_empty(), "{seen:?}");
     let events = support::json_doc::validate(&text(&o.stdout));
     let resolved = support::json_doc::of_type(&events, "resolved");
     assert_eq!(resolved[0]["digest"], v1.manifest.digest.to_string());

@@ -97,9 +97,12 @@ impl Current {
     }
 }
 
+/// The image `reference` names, if the layout has it as the registry has it
+/// now. A reference by digest is answered from the layout alone (`registry`
+/// may be `None`); a tag needs the registry's HEAD answer.
 pub async fn check(
     layout: &Layout,
-    registry: &Registry,
+    registry: Option<&Registry>,
     reference: &ImageRef,
     selection: &str,
 ) -> Option<Current> {
@@ -118,7 +121,7 @@ pub async fn check(
     }
     let now = match reference.target() {
         Target::Digest(d) => d.clone(),
-        Target::Tag(tag) => head_digest(registry, reference.repository(), tag).await?,
+        Target::Tag(tag) => head_digest(registry?, reference.repository(), tag).await?,
     };
     if now.to_string() != source.digest {
         tracing::info!("{reference} now names {now}; pulling it");

@@ -4,9 +4,12 @@
 //! temporary file, so memory stays flat whatever the layer size. Blobs already
 //! present and whole are skipped, which makes re-pulling an up-to-date image move
 //! no blob bytes. A transfer that breaks is retried under the retry policy and
-//! resumed with Range from the last verified byte. A failure that is final
-//! fails only the images that need that blob: the other transfers go on, and
-//! a blob not yet started is dropped once every image needing it has failed.
+//! resumed with Range from the last verified byte. A blob that images on
+//! several registries (or repositories) share is fetched once, from the first;
+//! when that fails for good, from the next, so one registry's trouble never
+//! fails another's images. A failure that is final fails only the images that
+//! needed the blob from there: the other transfers go on, and a blob not yet
+//! started is dropped once every image needing it has failed.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -23,15 +26,26 @@ use crate::registry::{Fetch, Registry, RegistryError, redact::redact};
 /// Received bytes are written in batches of this size while data flows.
 const WRITE_BATCH: usize = 1 << 20;
 
-/// One blob to fetch, and from where.
+/// One blob to fetch, and the places it may come from, tried in order.
 pub struct BlobJob {
+    pub blob: BlobRef,
+    pub sources: Vec<BlobSource>,
+}
+
+/// A registry and repository that serve a blob, and the images that need it from there.
+pub struct BlobSource {
     pub registry: Arc<Registry>,
     pub repository: String,
-    /// The first reference that needs it, for messages.
+    /// The first reference that needs it from here, for messages.
     pub reference: String,
     /// Indexes of the images (in the pull's request order) that need it.
     pub images: Vec<usize>,
-    pub blob: BlobRef,
+}
+
+impl BlobJob {
+    pub fn images(&self) -> impl Iterator<Item = usize> + '_ {
+        self.sources.iter().flat_map(|s| s.images.iter().copied())
+    }
 }
 
 /// What the transfers amounted to.
@@ -70,30 +84,47 @@ pub async fn download_all(
     progress: &dyn Progress,
     failed: &Mutex<HashSet<usize>>,
 ) -> (Transfer, Vec<BlobFailure>) {
-    let results: Vec<Result<Outcome, BlobFailure>> = stream::iter(jobs)
+    let results: Vec<Result<Outcome, Vec<BlobFailure>>> = stream::iter(jobs)
         .map(|job| async move {
-            let abandoned = {
+            let all_failed = |images: &[usize]| {
                 let failed = failed.lock().expect("not poisoned");
-                job.images.iter().all(|i| failed.contains(i))
+                images.iter().all(|i| failed.contains(i))
             };
-            if abandoned {
+            let mut failures: Vec<BlobFailure> = Vec::new();
+            for (n, source) in job.sources.iter().enumerate() {
+                if all_failed(&source.images) {
+                    continue;
+                }
+                let e = match download_one(layout, &job.blob, source, policy, progress).await {
+                    Ok(outcome) => return Ok(outcome),
+                    Err(e) => e,
+                };
+                let blob_error = |source: ImageError| ImageError::Blob {
+                    digest: job.blob.digest.clone(),
+                    source: Box::new(source),
+                };
+                if matches!(e, ImageError::Layout(_)) {
+                    // The disk will not mend by asking another registry: every
+                    // image still waiting for this blob fails with this error.
+                    let shared = std::sync::Arc::new(blob_error(e));
+                    for rest in &job.sources[n..] {
+                        failures.push(BlobFailure {
+                            images: rest.images.clone(),
+                            error: ImageError::Shared(shared.clone()),
+                        });
+                    }
+                    break;
+                }
+                failures.push(BlobFailure {
+                    images: source.images.clone(),
+                    error: blob_error(e),
+                });
+            }
+            if failures.is_empty() {
                 return Ok(Outcome::Dropped);
             }
-            download_one(layout, &job, policy, progress)
-                .await
-                .map_err(|e| {
-                    failed
-                        .lock()
-                        .expect("not poisoned")
-                        .extend(job.images.iter().copied());
-                    BlobFailure {
-                        images: job.images.clone(),
-                        error: ImageError::Blob {
-                            digest: job.blob.digest.clone(),
-                            source: Box::new(e),
-                        },
-                    }
-                })
+            failed.lock().expect("not poisoned").extend(job.images());
+            Err(failures)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -111,7 +142,7 @@ pub async fn download_all(
                 t.reused_bytes += n;
             }
             Ok(Outcome::Dropped) => {}
-            Err(f) => failures.push(f),
+            Err(f) => failures.extend(f),
         }
     }
     (t, failures)
@@ -119,11 +150,11 @@ pub async fn download_all(
 
 async fn download_one(
     layout: &Layout,
-    job: &BlobJob,
+    blob: &BlobRef,
+    source: &BlobSource,
     policy: &RetryPolicy,
     progress: &dyn Progress,
 ) -> Result<Outcome, ImageError> {
-    let blob = &job.blob;
     if layout.has_blob(&blob.digest, blob.size, Check::Size)? {
         tracing::debug!("blob {} is already in the layout", blob.digest);
         progress.blob_skipped(&blob.digest, blob.size);
@@ -142,11 +173,11 @@ async fn download_one(
         return Ok(Outcome::Reused(blob.size));
     };
     progress.blob_started(&blob.digest, blob.size, writer.resumed_from());
-    let notice = |r: &Retrying<'_>| progress.retrying(&job.reference, r);
+    let notice = |r: &Retrying<'_>| progress.retrying(&source.reference, r);
     let mut received = 0u64;
     let mut attempt = 0;
     loop {
-        match transfer(job, &mut writer, progress, &mut received).await {
+        match transfer(blob, source, &mut writer, progress, &mut received).await {
             Ok(())
                 if writer.resumed_from() > 0
                     && writer.written() == blob.size
@@ -189,22 +220,22 @@ async fn download_one(
 /// The hash state carries on, so no byte is fetched twice when the server
 /// honours Range; a server that answers 200 instead of 206 starts it over.
 async fn transfer(
-    job: &BlobJob,
+    blob: &BlobRef,
+    source: &BlobSource,
     writer: &mut BlobWriter,
     progress: &dyn Progress,
     received: &mut u64,
 ) -> Result<(), ImageError> {
-    let blob = &job.blob;
     let offset = writer.written();
     if offset == blob.size {
         return Ok(());
     }
-    let resp = job
+    let resp = source
         .registry
         .get(&Fetch {
             operation: "fetching blob",
-            path: format!("v2/{}/blobs/{}", job.repository, blob.digest),
-            scope: pull_scope(&job.repository),
+            path: format!("v2/{}/blobs/{}", source.repository, blob.digest),
+            scope: pull_scope(&source.repository),
             accept: None,
             from_offset: Some(offset),
         })

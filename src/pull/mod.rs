@@ -187,8 +187,31 @@ pub async fn pull(
     let _guard = layout
         .pull_guard()
         .map_err(|e| whole(requests.first(), ImageError::Layout(e)))?;
+    let plans: Vec<(ResolveOptions, String)> = requests
+        .iter()
+        .map(|req| {
+            let o = ResolveOptions {
+                platform: req.platform.as_ref().unwrap_or(&opts.platform),
+                all_platforms: opts.all_platforms || req.all_platforms,
+                preserve_digests: opts.preserve_digests,
+                retry: &opts.retry,
+                progress,
+            };
+            let selection = current::selection(o.platform, o.all_platforms, o.preserve_digests);
+            (o, selection)
+        })
+        .collect();
+    // Pinned digests already stored need no registry at all, not even to connect.
+    let mut pinned = Vec::with_capacity(requests.len());
+    for (req, (_, selection)) in requests.iter().zip(&plans) {
+        pinned.push(current::check(layout, None, &req.reference, selection).await);
+    }
     let connections = connect_all(
-        requests.iter().map(|r| &r.reference),
+        requests
+            .iter()
+            .zip(&pinned)
+            .filter(|(_, p)| p.is_none())
+            .map(|(r, _)| &r.reference),
         &credentials,
         opts,
         progress,
@@ -200,36 +223,33 @@ pub async fn pull(
         credential_source: connections.sources.get(r.api_host()).cloned(),
         kind,
     };
-    let resolving = requests.iter().map(|req| {
-        let r = &req.reference;
-        let connection = connections.registries[r.api_host()].clone();
-        let platform = req.platform.as_ref().unwrap_or(&opts.platform);
-        let resolve_opts = ResolveOptions {
-            platform,
-            all_platforms: opts.all_platforms || req.all_platforms,
-            preserve_digests: opts.preserve_digests,
-            retry: &opts.retry,
-            progress,
-        };
-        let fail = &fail;
-        async move {
-            let registry = connection.map_err(|e| fail(r, ImageError::Shared(e)))?;
-            let selection = current::selection(
-                resolve_opts.platform,
-                resolve_opts.all_platforms,
-                resolve_opts.preserve_digests,
-            );
-            if let Some(c) = current::check(layout, &registry, r, &selection).await {
-                progress.resolved(&c.resolved_image(r));
-                return Ok(Found::Current(Box::new(c)));
+    let resolving = requests
+        .iter()
+        .zip(&plans)
+        .zip(pinned)
+        .map(|((req, plan), pinned)| {
+            let r = &req.reference;
+            let (resolve_opts, selection) = plan;
+            let fail = &fail;
+            let connections = &connections;
+            async move {
+                if let Some(c) = pinned {
+                    progress.resolved(&c.resolved_image(r));
+                    return Ok(Found::Current(Box::new(c)));
+                }
+                let connection = connections.registries[r.api_host()].clone();
+                let registry = connection.map_err(|e| fail(r, ImageError::Shared(e)))?;
+                if let Some(c) = current::check(layout, Some(&registry), r, selection).await {
+                    progress.resolved(&c.resolved_image(r));
+                    return Ok(Found::Current(Box::new(c)));
+                }
+                let resolved = resolve(registry, r, resolve_opts)
+                    .await
+                    .map_err(|e| fail(r, e))?;
+                progress.resolved(&summary(&resolved));
+                Ok(Found::Resolved(Box::new(resolved)))
             }
-            let resolved = resolve(registry, r, &resolve_opts)
-                .await
-                .map_err(|e| fail(r, e))?;
-            progress.resolved(&summary(&resolved));
-            Ok(Found::Resolved(Box::new(resolved)))
-        }
-    });
+        });
     let mut results: Vec<Result<Found, PullError>> =
         futures_util::future::join_all(resolving).await;
     let failed: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
@@ -242,7 +262,8 @@ pub async fn pull(
 
     let jobs = blob_jobs(&results);
     if let Some(first) = jobs.first() {
-        let r = &requests[first.images[0]].reference;
+        let first_image = first.images().next().expect("a job serves an image");
+        let r = &requests[first_image].reference;
         check_space(layout, &jobs).map_err(|e| fail(r, ImageError::Layout(e)))?;
     }
     let fetching: HashSet<Digest> = jobs.iter().map(|j| j.blob.digest.clone()).collect();

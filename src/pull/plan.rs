@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::ResolvedImage;
 use super::current::Current;
-use super::download::BlobJob;
+use super::download::{BlobJob, BlobSource};
 use super::error::PullError;
 use super::resolve::Resolved;
 use crate::digest::Digest;
@@ -27,26 +27,34 @@ impl Found {
     }
 }
 
-/// Every distinct blob the resolved images need, each with the images needing it.
+/// Every distinct blob the resolved images need, with each registry and
+/// repository that serves it and the images needing it from there.
 pub fn blob_jobs(results: &[Result<Found, PullError>]) -> Vec<BlobJob> {
     let mut by_digest: HashMap<Digest, usize> = HashMap::new();
     let mut jobs: Vec<BlobJob> = Vec::new();
     for (i, r) in results.iter().enumerate() {
         let Ok(Found::Resolved(r)) = r else { continue };
         for blob in &r.blobs {
-            match by_digest.get(&blob.digest) {
-                Some(&j) if !jobs[j].images.contains(&i) => jobs[j].images.push(i),
+            let j = *by_digest.entry(blob.digest.clone()).or_insert_with(|| {
+                jobs.push(BlobJob {
+                    blob: blob.clone(),
+                    sources: Vec::new(),
+                });
+                jobs.len() - 1
+            });
+            let sources = &mut jobs[j].sources;
+            let same = |s: &&mut BlobSource| {
+                s.registry.host() == r.registry.host() && s.repository == r.repository
+            };
+            match sources.iter_mut().find(same) {
+                Some(s) if !s.images.contains(&i) => s.images.push(i),
                 Some(_) => {}
-                None => {
-                    by_digest.insert(blob.digest.clone(), jobs.len());
-                    jobs.push(BlobJob {
-                        registry: r.registry.clone(),
-                        repository: r.repository.clone(),
-                        reference: r.reference.to_string(),
-                        images: vec![i],
-                        blob: blob.clone(),
-                    });
-                }
+                None => sources.push(BlobSource {
+                    registry: r.registry.clone(),
+                    repository: r.repository.clone(),
+                    reference: r.reference.to_string(),
+                    images: vec![i],
+                }),
             }
         }
     }

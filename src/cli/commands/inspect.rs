@@ -124,7 +124,10 @@ fn print_human(i: &Inspection) {
     for e in &c.env {
         println!("    {e}");
     }
-    println!("  labels:{}", if c.labels.is_empty() { "      -" } else { "" });
+    println!(
+        "  labels:{}",
+        if c.labels.is_empty() { "      -" } else { "" }
+    );
     for (k, v) in &c.labels {
         println!("    {k}={v}");
     }
