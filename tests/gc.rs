@@ -157,7 +157,7 @@ async fn gc_racing_a_pull_waits_for_it_and_keeps_what_it_fetched() {
     .await
     .unwrap();
     assert!(
-        first_line.starts_with("waiting for the pulls running into"),
+        first_line.starts_with("waiting for the other regpull processes using"),
         "gc saw the pull: {first_line:?}"
     );
     // Only now may the pull finish.

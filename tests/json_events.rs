@@ -437,3 +437,32 @@ async fn a_shared_blob_comes_from_the_next_registry_when_the_first_fails() {
     let shared = a.layers[0].digest.to_string();
     assert_eq!(healthy.blob_request_counts().get(&shared), Some(&1));
 }
+
+/// A transfer cut short and answered with the whole blob again (Range
+/// ignored) starts over: a second blob_start, and progress never past the size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_started_over_is_reported_from_zero() {
+    let reg = FakeRegistry::start(Faults {
+        drop_blobs_after: Some(300_000),
+        ignore_range: true,
+        ..Default::default()
+    })
+    .await;
+    let img = sample();
+    reg.add_image("app", "1", &img);
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("{}/app:1", reg.host);
+    let run = pull_json(&dir.path().join("oci"), &[name], &["--timeout", "1"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let big = img.layers[1].digest.to_string();
+    let starts: Vec<_> = of_type(&run.events, "blob_start")
+        .into_iter()
+        .filter(|e| e["digest"] == big)
+        .collect();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert!(starts.iter().all(|s| s["resumed_from"] == 0));
+    for p in of_type(&run.events, "blob_progress") {
+        assert!(p["bytes"].as_u64() <= p["size"].as_u64(), "{p}");
+    }
+    assert_eq!(of_type(&run.events, "retry").len(), 1);
+}

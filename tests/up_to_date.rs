@@ -157,3 +157,31 @@ async fn a_pinned_digest_already_stored_needs_no_request_at_all() {
     assert_eq!(summary["reused_blobs"], 2);
     assert_eq!(summary["fetched_blobs"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_reports_one_size_whether_pulled_or_found_up_to_date() {
+    let reg = FakeRegistry::start(Faults::default()).await;
+    // The same layer twice in one manifest is stored, and counted, once.
+    let files: &[(&str, &[u8])] = &[("etc/twice", b"a layer listed twice\n")];
+    let img = image::image("linux", "amd64", &[files, &[("app", b"own\n")], files]);
+    assert_eq!(img.layers[0].digest, img.layers[2].digest);
+    reg.add_image("team/app", "1", &img);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("oci");
+    let mut sizes = Vec::new();
+    for _ in 0..2 {
+        let o = pull_from(&reg.host, "team/app:1", &out, &["--json"]).await;
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let events = support::json_doc::validate(&text(&o.stdout));
+        let done = support::json_doc::of_type(&events, "image_done");
+        sizes.push(done[0]["size"].as_u64().unwrap());
+    }
+    let stored: u64 = img
+        .blobs()
+        .iter()
+        .map(|b| (b.digest.to_string(), b.bytes.len() as u64))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .values()
+        .sum();
+    assert_eq!(sizes, [stored, stored]);
+}

@@ -35,6 +35,8 @@ pub struct Wanted {
 /// Reads the lines of a list named `source` (a path, or `-` for stdin).
 pub fn parse(source: &str, text: &str) -> Vec<Entry> {
     let mut entries = Vec::new();
+    // Editors on Windows start UTF-8 files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = match raw.find(" #").or_else(|| raw.find("\t#")) {
             Some(at) => &raw[..at],
@@ -140,6 +142,17 @@ mod tests {
                 .to_string(),
             "linux/arm/v7"
         );
+    }
+
+    #[test]
+    fn windows_files_read_the_same() {
+        let e = parse(
+            "l",
+            "\u{feff}# made in Notepad\r\nalpine:3.20\r\n\tubuntu --platform linux/arm64\r\n",
+        );
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].origin, "l:2");
+        assert!(e.iter().all(|e| e.parsed.is_ok()), "{e:?}");
     }
 
     #[test]

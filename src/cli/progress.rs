@@ -40,6 +40,14 @@ impl Bars {
 
 impl Progress for Bars {
     fn blob_started(&self, digest: &Digest, size: u64, resumed_from: u64) {
+        // Started over (the server ignored Range): the same bar from the start.
+        if let Some(bar) = self.blobs.lock().expect("not poisoned").get(digest) {
+            self.total
+                .set_position(self.total.position().saturating_sub(bar.position()));
+            bar.set_position(resumed_from);
+            self.total.inc(resumed_from);
+            return;
+        }
         let bar = self
             .multi
             .insert_before(&self.total, ProgressBar::new(size));

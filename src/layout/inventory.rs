@@ -29,6 +29,9 @@ pub struct BlobRef {
     pub digest: Digest,
     pub size: u64,
     pub media_type: String,
+    /// A manifest or index (walked into), not a config or layer; known from
+    /// where it stands, since an index entry may omit its media type.
+    pub document: bool,
 }
 
 /// A document whose bytes match its digest but that cannot be read as a
@@ -111,6 +114,7 @@ impl Layout {
             digest: self.entry_digest(top)?,
             size: top.size(),
             media_type: top.media_type().to_string(),
+            document: true,
         };
         let mut config = None;
         let mut todo = vec![(top_ref, true, true)];
@@ -119,7 +123,10 @@ impl Layout {
             if !seen.insert(blob.digest.clone()) {
                 continue;
             }
-            walked.blobs.push(blob.clone());
+            walked.blobs.push(BlobRef {
+                document: is_document,
+                ..blob.clone()
+            });
             if !is_document {
                 continue;
             }
@@ -242,6 +249,7 @@ fn descriptor(v: &Value, what: &str) -> Result<BlobRef, String> {
         digest,
         size,
         media_type: media_type.to_string(),
+        document: false,
     })
 }
 

@@ -89,11 +89,7 @@ impl Current {
 
     /// Configs and layers: what a pull would have downloaded.
     pub fn layer_and_config_blobs(&self) -> Vec<&BlobRef> {
-        self.blobs
-            .blobs
-            .iter()
-            .filter(|b| !is_document(&b.media_type))
-            .collect()
+        self.blobs.blobs.iter().filter(|b| !b.document).collect()
     }
 }
 
@@ -132,7 +128,7 @@ pub async fn check(
     // only ever renamed into place verified, so their size is enough.
     let all_there = blobs.unparseable.is_empty()
         && blobs.blobs.iter().all(|b| {
-            let check = if is_document(&b.media_type) {
+            let check = if b.document {
                 Check::Content
             } else {
                 Check::Size
@@ -149,10 +145,6 @@ pub async fn check(
         source,
         blobs,
     })
-}
-
-fn is_document(media_type: &str) -> bool {
-    media_type.contains("manifest") || media_type.contains("index")
 }
 
 /// The digest the registry says `tag` names now, from a HEAD request.

@@ -189,6 +189,7 @@ async fn download_one(
                     blob.digest
                 );
                 writer.restart()?;
+                progress.blob_started(&blob.digest, blob.size, 0);
             }
             Ok(()) => break,
             Err(ImageError::Registry(e)) => {
@@ -246,6 +247,7 @@ async fn transfer(
             blob.digest
         );
         writer.restart()?;
+        progress.blob_started(&blob.digest, blob.size, 0);
     } else if offset > 0 {
         tracing::info!("blob {}: resuming at byte {offset}", blob.digest);
     }

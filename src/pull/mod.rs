@@ -282,8 +282,9 @@ pub async fn pull(
     let mut counted = HashSet::new();
     for c in results.iter().flatten().filter_map(Found::current) {
         for b in c.layer_and_config_blobs() {
-            progress.blob_skipped(&b.digest, b.size);
+            // A blob another image also needs was reported by its download.
             if !fetching.contains(&b.digest) && counted.insert(b.digest.clone()) {
+                progress.blob_skipped(&b.digest, b.size);
                 transfer.reused_blobs += 1;
                 transfer.reused_bytes += b.size;
             }

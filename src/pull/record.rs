@@ -80,8 +80,18 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
         converted,
         size: r.top.bytes.len() as u64
             + r.children.iter().map(|c| c.bytes.len() as u64).sum::<u64>()
-            + r.blobs.iter().map(|b| b.size).sum::<u64>(),
+            + distinct_bytes(&r.blobs),
     })
+}
+
+/// A layer repeated in one image, or shared by its platforms, is stored once.
+fn distinct_bytes(blobs: &[super::resolve::BlobRef]) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    blobs
+        .iter()
+        .filter(|b| seen.insert(&b.digest))
+        .map(|b| b.size)
+        .sum()
 }
 
 /// The platform an image config declares, for images that are not in an index.

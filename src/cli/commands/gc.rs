@@ -14,7 +14,7 @@ pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
     let r = layout
         .gc(&|| {
             eprintln!(
-                "waiting for the pulls running into {} to finish...",
+                "waiting for the other regpull processes using {} (pulls, verify, gc) to finish...",
                 args.layout.dir.display()
             )
         })
