@@ -466,3 +466,43 @@ async fn a_blob_started_over_is_reported_from_zero() {
     }
     assert_eq!(of_type(&run.events, "retry").len(), 1);
 }
+
+/// Thirty images in a list are resolved a few at a time, not all at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_keeps_its_manifest_requests_bounded() {
+    let reg = FakeRegistry::start(Faults {
+        manifest_delay: Some(std::time::Duration::from_millis(50)),
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut list = String::new();
+    for n in 0..30 {
+        let own = format!("image {n}\n");
+        let img = image::image("linux", "amd64", &[&[("n", own.as_bytes())]]);
+        reg.add_image(&format!("svc{n}"), "1", &img);
+        list.push_str(&format!("{}/svc{n}:1\n", reg.host));
+    }
+    let path = dir.path().join("images.txt");
+    std::fs::write(&path, list).unwrap();
+    let out = dir.path().join("oci");
+    let run = regpull_json(vec![
+        "pull".into(),
+        "--json".into(),
+        "-o".into(),
+        out.display().to_string(),
+        "-f".into(),
+        path.display().to_string(),
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.events.last().unwrap()["pulled"], 30);
+    let most = reg
+        .shared
+        .max_manifests_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        most <= regpull::pull::RESOLVE_CONCURRENCY,
+        "{most} manifest requests at once"
+    );
+}

@@ -23,6 +23,8 @@ mod resolve;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use futures_util::StreamExt;
+
 pub use convert::REGISTRY_DIGEST_ANNOTATION;
 pub use current::SOURCE_ANNOTATION;
 pub use download::Transfer;
@@ -42,6 +44,9 @@ use connect::connect_all;
 use download::download_all;
 use plan::{Found, blob_jobs, check_space, summary};
 use resolve::{ResolveOptions, resolve};
+
+/// References resolved at once (manifest requests in flight), in request order.
+pub const RESOLVE_CONCURRENCY: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct PullOptions {
@@ -250,8 +255,12 @@ pub async fn pull(
                 Ok(Found::Resolved(Box::new(resolved)))
             }
         });
-    let mut results: Vec<Result<Found, PullError>> =
-        futures_util::future::join_all(resolving).await;
+    // A list of hundreds of images must not become hundreds of simultaneous
+    // manifest requests: registries rate-limit bursts.
+    let mut results: Vec<Result<Found, PullError>> = futures_util::stream::iter(resolving)
+        .buffered(RESOLVE_CONCURRENCY)
+        .collect()
+        .await;
     let failed: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     for (i, r) in results.iter().enumerate() {
         if let Err(e) = r {

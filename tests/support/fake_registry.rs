@@ -57,6 +57,8 @@ pub struct Faults {
     /// Answer a used-up token with this status and "token has expired" (ECR
     /// Public sends 400) instead of 401.
     pub expired_status: Option<u16>,
+    /// Take this long over each manifest answer, so that requests overlap.
+    pub manifest_delay: Option<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -78,6 +80,9 @@ pub struct Shared {
     blob_requests_total: AtomicUsize,
     pub user_agents: Mutex<Vec<String>>,
     host: Mutex<String>,
+    /// Manifest requests being answered now, and the most there ever were.
+    manifests_in_flight: AtomicUsize,
+    pub max_manifests_in_flight: AtomicUsize,
 }
 
 pub struct FakeRegistry {
@@ -100,6 +105,8 @@ impl FakeRegistry {
             blob_requests_total: AtomicUsize::new(0),
             user_agents: Mutex::new(Vec::new()),
             host: Mutex::new(String::new()),
+            manifests_in_flight: AtomicUsize::new(0),
+            max_manifests_in_flight: AtomicUsize::new(0),
         });
         let app = Router::new()
             .route("/v2/", get(ping))
@@ -252,6 +259,14 @@ async fn serve(
         resp.headers_mut()
             .insert("retry-after", HeaderValue::from_static("30"));
         return resp;
+    }
+    if let (Some(delay), true) = (faults.manifest_delay, rest.contains("/manifests/")) {
+        let now = shared.manifests_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared
+            .max_manifests_in_flight
+            .fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(delay).await;
+        shared.manifests_in_flight.fetch_sub(1, Ordering::SeqCst);
     }
     if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
         let Some(m) = shared
