@@ -208,6 +208,16 @@ fn a_list_on_stdin_names_its_bad_lines_and_stdin_cannot_carry_two_things() {
         text(&o.stderr)
     );
 
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    let o = support::regpull(&["pull", "-o", out, "-f", empty.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(0), "an empty list is not an error");
+    assert!(
+        text(&o.stderr).contains("note: the image lists name no image"),
+        "{}",
+        text(&o.stderr)
+    );
+
     let o = support::regpull(&["pull", "-o", out, "-f", "/nonexistent/images.txt"], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(

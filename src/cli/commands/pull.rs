@@ -29,6 +29,9 @@ pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
             all_platforms: w.all_platforms,
         })
         .collect();
+    if entries.is_empty() && !args.quiet {
+        eprintln!("note: the image lists name no image; nothing to pull");
+    }
     let refs: Vec<_> = requests.iter().map(|r| r.reference.clone()).collect();
     let opts = settings::pull_options(args)?;
     let credentials = settings::credential_chain(&args.credentials, &refs)?;
