@@ -199,7 +199,7 @@ impl Layout {
     }
 
     /// The platform an image config declares.
-    fn config_platform(&self, config: &Digest) -> Option<String> {
+    pub(crate) fn config_platform(&self, config: &Digest) -> Option<String> {
         let bytes = self.read_blob(config, MAX_CONFIG_BYTES).ok()?;
         let v: Value = serde_json::from_slice(&bytes).ok()?;
         let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();

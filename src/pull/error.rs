@@ -4,6 +4,7 @@ use crate::auth::AuthError;
 use crate::digest::Digest;
 use crate::error::ErrorClass;
 use crate::layout::LayoutError;
+use crate::reference::ImageRef;
 use crate::registry::RegistryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,17 @@ pub struct PullError {
 }
 
 impl PullError {
+    /// A failure of `reference`, on its registry, having sent the credential
+    /// from `credential_source` (if any).
+    pub fn new(reference: &ImageRef, credential_source: Option<String>, kind: ImageError) -> Self {
+        PullError {
+            reference: reference.to_string(),
+            registry: reference.api_host().to_string(),
+            credential_source,
+            kind,
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         self.kind.class()
     }

@@ -31,14 +31,8 @@ pub async fn inspect(
     platform: &Platform,
 ) -> Result<Inspection, InspectError> {
     let source = credential.as_ref().map(|(_, s)| s.clone());
-    let fail = |kind: ImageError| {
-        InspectError::remote(PullError {
-            reference: reference.to_string(),
-            registry: reference.api_host().to_string(),
-            credential_source: source.clone(),
-            kind,
-        })
-    };
+    let fail =
+        |kind: ImageError| InspectError::remote(PullError::new(reference, source.clone(), kind));
     let registry = Registry::connect(reference.api_host(), credential.map(|(c, _)| c), opts)
         .await
         .map_err(|e| fail(e.into()))?;

@@ -222,11 +222,8 @@ pub async fn pull(
         progress,
     )
     .await;
-    let fail = |r: &ImageRef, kind: ImageError| PullError {
-        reference: r.to_string(),
-        registry: r.api_host().to_string(),
-        credential_source: connections.sources.get(r.api_host()).cloned(),
-        kind,
+    let fail = |r: &ImageRef, kind: ImageError| {
+        PullError::new(r, connections.sources.get(r.api_host()).cloned(), kind)
     };
     let resolving = requests
         .iter()

@@ -1,7 +1,7 @@
 //! Between resolving and downloading: which blobs to fetch for which images,
 //! and whether they fit on the disk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::ResolvedImage;
 use super::current::Current;
@@ -62,12 +62,7 @@ pub fn blob_jobs(results: &[Result<Found, PullError>]) -> Vec<BlobJob> {
 }
 
 pub fn summary(r: &Resolved) -> ResolvedImage {
-    let mut distinct = HashSet::new();
-    let blobs: Vec<_> = r
-        .blobs
-        .iter()
-        .filter(|b| distinct.insert(&b.digest))
-        .collect();
+    let blobs = r.distinct_blobs();
     ResolvedImage {
         reference: r.reference.to_string(),
         registry: r.reference.api_host().to_string(),

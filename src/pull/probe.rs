@@ -28,12 +28,7 @@ pub async fn probe(
     opts: &ClientOptions,
 ) -> Result<Probe, PullError> {
     let source = credential.as_ref().map(|(_, s)| s.clone());
-    let fail = |kind: ImageError| PullError {
-        reference: reference.to_string(),
-        registry: reference.api_host().to_string(),
-        credential_source: source.clone(),
-        kind,
-    };
+    let fail = |kind: ImageError| PullError::new(reference, source.clone(), kind);
     let registry = Registry::connect(reference.api_host(), credential.map(|(c, _)| c), opts)
         .await
         .map_err(|e| fail(e.into()))?;

@@ -8,11 +8,8 @@ use super::PulledImage;
 use super::convert::REGISTRY_DIGEST_ANNOTATION;
 use super::current::{SOURCE_ANNOTATION, Source, SourceManifest};
 use super::error::ImageError;
-use super::media;
 use super::resolve::Resolved;
-use crate::digest::Digest;
 use crate::layout::{Layout, PULLED_AT_ANNOTATION};
-use crate::platform::Platform;
 
 /// Writes the image's manifests (children first) and then its `index.json` entry.
 pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> {
@@ -66,7 +63,7 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
     layout.add_image(&name, &desc)?;
     let platforms = match &r.config {
         Some(config) if r.platforms.is_empty() => {
-            config_platform(layout, config).into_iter().collect()
+            layout.config_platform(config).into_iter().collect()
         }
         _ => r.platforms.clone(),
     };
@@ -80,29 +77,6 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
         converted,
         size: r.top.bytes.len() as u64
             + r.children.iter().map(|c| c.bytes.len() as u64).sum::<u64>()
-            + distinct_bytes(&r.blobs),
+            + r.distinct_blobs().iter().map(|b| b.size).sum::<u64>(),
     })
-}
-
-/// A layer repeated in one image, or shared by its platforms, is stored once.
-fn distinct_bytes(blobs: &[super::resolve::BlobRef]) -> u64 {
-    let mut seen = std::collections::HashSet::new();
-    blobs
-        .iter()
-        .filter(|b| seen.insert(&b.digest))
-        .map(|b| b.size)
-        .sum()
-}
-
-/// The platform an image config declares, for images that are not in an index.
-fn config_platform(layout: &Layout, config: &Digest) -> Option<String> {
-    let bytes = layout.read_blob(config, media::MAX_CONFIG_BYTES).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let field = |k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-    };
-    (!field("os").is_empty())
-        .then(|| Platform::new(field("os"), field("architecture"), field("variant")).to_string())
 }

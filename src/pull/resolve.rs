@@ -83,6 +83,18 @@ pub struct ResolveOptions<'a> {
     pub progress: &'a dyn Progress,
 }
 
+impl Resolved {
+    /// The configs and layers to store, each once: a layer may stand twice in
+    /// one manifest, or be shared by the platforms of an index.
+    pub fn distinct_blobs(&self) -> Vec<&BlobRef> {
+        let mut seen = std::collections::HashSet::new();
+        self.blobs
+            .iter()
+            .filter(|b| seen.insert(&b.digest))
+            .collect()
+    }
+}
+
 pub fn pull_scope(repository: &str) -> String {
     format!("repository:{repository}:pull")
 }
@@ -163,22 +175,8 @@ pub async fn resolve(
         };
         return Ok(r);
     }
-    let runnable: Vec<&Value> = entries.iter().filter(|e| !is_attestation(e)).collect();
-    let platforms: Vec<Option<Platform>> = runnable.iter().map(|e| platform_of(e)).collect();
-    let ranked = rank(&platforms, &MatchComparer::only(opts.platform));
-    let Some(&best) = ranked.first() else {
-        let mut available: Vec<String> = platforms
-            .iter()
-            .flatten()
-            .filter(|p| !p.is_unknown())
-            .map(Platform::format_all)
-            .collect();
-        available.dedup();
-        return Err(ImageError::NoMatchingPlatform {
-            wanted: opts.platform.format_all(),
-            available,
-        });
-    };
+    let (runnable, platforms) = runnable(&entries);
+    let best = choose(&platforms, opts.platform)?;
     let entry = runnable[best];
     tracing::info!(
         "{reference}: {} chosen for {}",
@@ -196,6 +194,35 @@ pub async fn resolve(
         .push((r.platforms.first().cloned(), child.digest.clone()));
     r.top_platform = entry.get("platform").cloned();
     Ok(r)
+}
+
+/// The entries of an index a platform may be chosen from (attestations never
+/// qualify), and the platform each declares.
+pub(super) fn runnable(entries: &[Value]) -> (Vec<&Value>, Vec<Option<Platform>>) {
+    let runnable: Vec<&Value> = entries.iter().filter(|e| !is_attestation(e)).collect();
+    let platforms = runnable.iter().map(|e| platform_of(e)).collect();
+    (runnable, platforms)
+}
+
+/// Which of `platforms` to take for `wanted`, by containerd's ranking.
+pub(super) fn choose(
+    platforms: &[Option<Platform>],
+    wanted: &Platform,
+) -> Result<usize, ImageError> {
+    if let Some(&best) = rank(platforms, &MatchComparer::only(wanted)).first() {
+        return Ok(best);
+    }
+    let mut available: Vec<String> = platforms
+        .iter()
+        .flatten()
+        .filter(|p| !p.is_unknown())
+        .map(Platform::format_all)
+        .collect();
+    available.dedup();
+    Err(ImageError::NoMatchingPlatform {
+        wanted: wanted.format_all(),
+        available,
+    })
 }
 
 /// Checks an image manifest, queues its blobs, and returns it as it will be stored.

@@ -16,12 +16,9 @@ pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
     let reference = ImageRef::parse(&args.reference)?;
     let chain = settings::credential_chain(&args.credentials, std::slice::from_ref(&reference))?;
     let registry = RegistryName::new(reference.domain());
-    let resolution = chain.resolve(&registry).map_err(|e| PullError {
-        reference: reference.to_string(),
-        registry: reference.api_host().to_string(),
-        credential_source: None,
-        kind: ImageError::Credentials(e),
-    })?;
+    let resolution = chain
+        .resolve(&registry)
+        .map_err(|e| PullError::new(&reference, None, ImageError::Credentials(e)))?;
     let opts = settings::client_options(&args.transport);
     let credential = resolution.credential.clone().zip(resolution.source.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()

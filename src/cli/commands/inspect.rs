@@ -56,12 +56,7 @@ fn remote(
     let resolution = chain
         .resolve(&RegistryName::new(reference.domain()))
         .map_err(|e| InspectError {
-            pull: Box::new(PullError {
-                reference: reference.to_string(),
-                registry: reference.api_host().to_string(),
-                credential_source: None,
-                kind: ImageError::Credentials(e),
-            }),
+            pull: Box::new(PullError::new(reference, None, ImageError::Credentials(e))),
             layout: None,
         })?;
     let credential = resolution.credential.zip(resolution.source);

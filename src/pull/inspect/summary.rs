@@ -9,13 +9,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::digest::Digest;
-use crate::platform::{MatchComparer, Platform, rank};
+use crate::platform::Platform;
 use crate::pull::error::{ImageError, PullError};
 use crate::pull::media::{self, Kind};
+use crate::pull::resolve;
 use crate::reference::ImageRef;
-
-/// The annotation buildkit puts on attestation entries of an index.
-const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
@@ -129,39 +127,19 @@ impl Found {
     /// Lists an index's platforms and picks the entry for `wanted`, as a pull
     /// would (containerd's ranking; attestations never qualify).
     pub fn choose(&mut self, index: &Value, wanted: &Platform) -> Result<Digest, ImageError> {
-        let index = media::check_index(index)?;
-        let runnable: Vec<_> = index
-            .manifests()
-            .iter()
-            .filter(|d| {
-                d.annotations()
-                    .as_ref()
-                    .and_then(|a| a.get(REFERENCE_TYPE_ANNOTATION))
-                    .is_none_or(|t| t != "attestation-manifest")
-            })
-            .collect();
-        let platforms: Vec<Option<Platform>> = runnable
-            .iter()
-            .map(|d| {
-                d.platform().as_ref().map(|p| {
-                    let variant = p.variant().clone().unwrap_or_default();
-                    Platform::new(&p.os().to_string(), &p.architecture().to_string(), &variant)
-                })
-            })
-            .collect();
-        for (d, p) in runnable.iter().zip(&platforms) {
+        media::check_index(index)?;
+        let entries = index["manifests"].as_array().map_or(&[][..], Vec::as_slice);
+        let (runnable, platforms) = resolve::runnable(entries);
+        for (e, p) in runnable.iter().zip(&platforms) {
             self.platforms.push(PlatformEntry {
                 platform: p.as_ref().map_or("unknown".into(), Platform::to_string),
-                digest: Digest::parse(d.digest().as_ref()).expect("checked by check_index"),
+                digest: e["digest"]
+                    .as_str()
+                    .and_then(|d| Digest::parse(d).ok())
+                    .expect("checked by check_index"),
             });
         }
-        let ranked = rank(&platforms, &MatchComparer::only(wanted));
-        let Some(&best) = ranked.first() else {
-            return Err(ImageError::NoMatchingPlatform {
-                wanted: wanted.format_all(),
-                available: self.platforms.iter().map(|p| p.platform.clone()).collect(),
-            });
-        };
+        let best = resolve::choose(&platforms, wanted)?;
         self.platform = Some(self.platforms[best].platform.clone());
         self.manifest_digest = self.platforms[best].digest.clone();
         Ok(self.manifest_digest.clone())
