@@ -11,11 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{Layout, LayoutError, LayoutLock};
+use super::{Layout, LayoutError, LayoutLock, MAX_MANIFEST_BYTES};
 use crate::digest::Digest;
 
-/// Documents (manifests, indexes) read while walking references are this small.
-const MAX_DOCUMENT_BYTES: u64 = 4 << 20;
 /// Partial downloads younger than this are kept: a killed pull that is re-run
 /// soon (the next cron slot) resumes instead of starting over.
 pub const PARTIAL_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -109,7 +107,7 @@ impl Layout {
             if !(media_type.contains("manifest") || media_type.contains("index")) {
                 continue;
             }
-            let Ok(bytes) = self.read_blob(&digest, MAX_DOCUMENT_BYTES) else {
+            let Ok(bytes) = self.read_blob(&digest, MAX_MANIFEST_BYTES) else {
                 continue;
             };
             let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {

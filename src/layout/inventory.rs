@@ -12,14 +12,13 @@ use std::io;
 use oci_spec::image::Descriptor;
 use serde_json::Value;
 
-use super::{Layout, LayoutError, PULLED_AT_ANNOTATION, ref_name, timestamp};
+use super::{
+    Layout, LayoutError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, PULLED_AT_ANNOTATION, ref_name,
+    timestamp,
+};
 use crate::digest::Digest;
 use crate::platform::Platform;
 
-/// Manifests and indexes are this small (distribution's own limit).
-const MAX_DOCUMENT_BYTES: u64 = 4 << 20;
-/// Image configs are JSON too; history-heavy ones reach a few MiB.
-const MAX_CONFIG_BYTES: u64 = 64 << 20;
 /// The annotation buildkit puts on attestation entries, which are no platform.
 const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 
@@ -164,7 +163,7 @@ impl Layout {
         digest: &Digest,
         walked: &mut ImageBlobs,
     ) -> Result<Option<Value>, LayoutError> {
-        let bytes = match self.read_blob(digest, MAX_DOCUMENT_BYTES) {
+        let bytes = match self.read_blob(digest, MAX_MANIFEST_BYTES) {
             Ok(bytes) => bytes,
             Err(LayoutError::Verify { .. }) => return Ok(None),
             Err(LayoutError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
@@ -260,13 +259,17 @@ fn entry_platforms(doc: &Value) -> Vec<String> {
     };
     entries
         .iter()
-        .filter(|e| {
-            e["annotations"][REFERENCE_TYPE_ANNOTATION].as_str() != Some("attestation-manifest")
-        })
+        .filter(|e| !is_attestation(e))
         .filter_map(|e| {
             let p = e.get("platform")?;
             let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default();
             Some(Platform::new(s("os"), s("architecture"), s("variant")).to_string())
         })
         .collect()
+}
+
+/// Whether an index entry is buildkit's attestation (provenance, SBOM):
+/// never a platform to run or pull.
+pub fn is_attestation(entry: &Value) -> bool {
+    entry["annotations"][REFERENCE_TYPE_ANNOTATION].as_str() == Some("attestation-manifest")
 }

@@ -16,6 +16,7 @@ mod error;
 mod gc;
 mod index;
 mod inventory;
+mod limits;
 mod lock;
 mod timestamp;
 mod verify;
@@ -28,7 +29,8 @@ pub use blob_writer::BlobWriter;
 pub use error::LayoutError;
 pub use gc::{GcReport, PARTIAL_MAX_AGE};
 pub use index::{PULLED_AT_ANNOTATION, REF_NAME_ANNOTATION, ref_name};
-pub use inventory::{BlobRef, ImageBlobs, ImageInfo, Unparseable};
+pub use inventory::{BlobRef, ImageBlobs, ImageInfo, Unparseable, is_attestation};
+pub use limits::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
 pub use lock::LayoutLock;
 pub use verify::{Problem, ProblemKind, VerifyReport};
 

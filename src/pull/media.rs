@@ -19,10 +19,7 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json;q=0.9, \
 application/vnd.docker.distribution.manifest.v2+json;q=0.9";
 
-/// distribution's own limit on manifest size; nothing legitimate is larger.
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
-/// Image configs are JSON too; history-heavy ones reach a few MiB.
-pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
+pub use crate::layout::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
 /// A layer larger than this is a lie, not an image (the largest real ones are tens of GiB).
 pub const MAX_LAYER_BYTES: u64 = 1 << 40;
 

@@ -19,6 +19,7 @@ mod probe;
 mod progress;
 mod record;
 mod resolve;
+mod select;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

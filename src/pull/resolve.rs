@@ -15,14 +15,13 @@ use super::convert::{index_to_oci, manifest_to_oci};
 use super::error::ImageError;
 use super::media::{self, ACCEPT, Kind, MAX_MANIFEST_BYTES};
 use super::progress::Progress;
+use super::select::{choose, platform_of, runnable};
 use crate::digest::{Digest, Verifier};
-use crate::platform::{MatchComparer, Platform, rank};
+use crate::layout::is_attestation;
+use crate::platform::Platform;
 use crate::reference::{ImageRef, Target};
 use crate::registry::retry::{RetryPolicy, Retrying};
 use crate::registry::{Fetch, Registry, read_capped};
-
-/// The annotation buildkit puts on attestation entries of an index.
-const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 
 /// A document fetched from the registry and checked against its digest.
 pub(super) struct Fetched {
@@ -196,35 +195,6 @@ pub async fn resolve(
     Ok(r)
 }
 
-/// The entries of an index a platform may be chosen from (attestations never
-/// qualify), and the platform each declares.
-pub(super) fn runnable(entries: &[Value]) -> (Vec<&Value>, Vec<Option<Platform>>) {
-    let runnable: Vec<&Value> = entries.iter().filter(|e| !is_attestation(e)).collect();
-    let platforms = runnable.iter().map(|e| platform_of(e)).collect();
-    (runnable, platforms)
-}
-
-/// Which of `platforms` to take for `wanted`, by containerd's ranking.
-pub(super) fn choose(
-    platforms: &[Option<Platform>],
-    wanted: &Platform,
-) -> Result<usize, ImageError> {
-    if let Some(&best) = rank(platforms, &MatchComparer::only(wanted)).first() {
-        return Ok(best);
-    }
-    let mut available: Vec<String> = platforms
-        .iter()
-        .flatten()
-        .filter(|p| !p.is_unknown())
-        .map(Platform::format_all)
-        .collect();
-    available.dedup();
-    Err(ImageError::NoMatchingPlatform {
-        wanted: wanted.format_all(),
-        available,
-    })
-}
-
 /// Checks an image manifest, queues its blobs, and returns it as it will be stored.
 fn image_manifest(
     doc: &Fetched,
@@ -255,36 +225,6 @@ fn stored_as_is(doc: &Fetched) -> StoredDoc {
         digest: Digest::sha256_of(&doc.bytes),
         media_type: doc.kind.media_type(),
     }
-}
-
-fn is_attestation(entry: &Value) -> bool {
-    entry["annotations"][REFERENCE_TYPE_ANNOTATION].as_str() == Some("attestation-manifest")
-}
-
-fn platform_of(entry: &Value) -> Option<Platform> {
-    let p = entry.get("platform")?;
-    let s = |k: &str| {
-        p.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    Some(Platform {
-        os: s("os"),
-        architecture: s("architecture"),
-        variant: s("variant"),
-        os_version: s("os.version"),
-        os_features: p
-            .get("os.features")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
 }
 
 /// The top document of `reference`, checked: its digest and media type.

@@ -12,7 +12,7 @@ use crate::digest::Digest;
 use crate::platform::Platform;
 use crate::pull::error::{ImageError, PullError};
 use crate::pull::media::{self, Kind};
-use crate::pull::resolve;
+use crate::pull::select;
 use crate::reference::ImageRef;
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,7 +129,7 @@ impl Found {
     pub fn choose(&mut self, index: &Value, wanted: &Platform) -> Result<Digest, ImageError> {
         media::check_index(index)?;
         let entries = index["manifests"].as_array().map_or(&[][..], Vec::as_slice);
-        let (runnable, platforms) = resolve::runnable(entries);
+        let (runnable, platforms) = select::runnable(entries);
         for (e, p) in runnable.iter().zip(&platforms) {
             self.platforms.push(PlatformEntry {
                 platform: p.as_ref().map_or("unknown".into(), Platform::to_string),
@@ -139,7 +139,7 @@ impl Found {
                     .expect("checked by check_index"),
             });
         }
-        let best = resolve::choose(&platforms, wanted)?;
+        let best = select::choose(&platforms, wanted)?;
         self.platform = Some(self.platforms[best].platform.clone());
         self.manifest_digest = self.platforms[best].digest.clone();
         Ok(self.manifest_digest.clone())

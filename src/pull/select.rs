@@ -1,0 +1,63 @@
+//! Which entry of an index to pull for a platform: containerd's ranking over
+//! the entries that may run (attestations never), shared by pull and inspect.
+
+use serde_json::Value;
+
+use super::error::ImageError;
+use crate::layout::is_attestation;
+use crate::platform::{MatchComparer, Platform, rank};
+
+/// The entries of an index a platform may be chosen from (attestations never
+/// qualify), and the platform each declares.
+pub(super) fn runnable(entries: &[Value]) -> (Vec<&Value>, Vec<Option<Platform>>) {
+    let runnable: Vec<&Value> = entries.iter().filter(|e| !is_attestation(e)).collect();
+    let platforms = runnable.iter().map(|e| platform_of(e)).collect();
+    (runnable, platforms)
+}
+
+/// Which of `platforms` to take for `wanted`, by containerd's ranking.
+pub(super) fn choose(
+    platforms: &[Option<Platform>],
+    wanted: &Platform,
+) -> Result<usize, ImageError> {
+    if let Some(&best) = rank(platforms, &MatchComparer::only(wanted)).first() {
+        return Ok(best);
+    }
+    let mut available: Vec<String> = platforms
+        .iter()
+        .flatten()
+        .filter(|p| !p.is_unknown())
+        .map(Platform::format_all)
+        .collect();
+    available.dedup();
+    Err(ImageError::NoMatchingPlatform {
+        wanted: wanted.format_all(),
+        available,
+    })
+}
+
+pub(super) fn platform_of(entry: &Value) -> Option<Platform> {
+    let p = entry.get("platform")?;
+    let s = |k: &str| {
+        p.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some(Platform {
+        os: s("os"),
+        architecture: s("architecture"),
+        variant: s("variant"),
+        os_version: s("os.version"),
+        os_features: p
+            .get("os.features")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
