@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use regpull::Digest;
+use regpull::ErrorClass;
 use regpull::pull::{Progress, PullError, PulledImage, ResolvedImage};
 use regpull::registry::retry::Retrying;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cli::json::emit;
 use crate::cli::report;
@@ -123,26 +124,42 @@ impl Progress for JsonEvents {
     }
 
     fn image_failed(&self, e: &PullError) {
-        emit(&json!({
-            "type": "image_failed",
-            "reference": e.reference,
-            "registry": e.registry,
-            "credential_source": e.credential_source,
-            "class": e.class().name(),
-            "exit_code": report::exit_code(e.class()),
-            "error": report::chain(e).join(": "),
-            "hint": e.hint(),
-        }));
+        let mut event = failure("image_failed", e.class(), report::chain(e), e.hint());
+        event["reference"] = json!(e.reference);
+        event["registry"] = json!(e.registry);
+        event["credential_source"] = json!(e.credential_source);
+        emit(&event);
     }
 }
 
+/// `image_failed` for a line of an image list that names no image to pull.
+pub fn line_failed(line: &str, message: &str) -> Value {
+    let hint = "fix the line: it reads REF [--platform OS/ARCH[/VARIANT]] [--all-platforms]";
+    let mut event = failure(
+        "image_failed",
+        ErrorClass::Usage,
+        vec![message.to_string()],
+        Some(hint.into()),
+    );
+    event["reference"] = json!(line);
+    event["registry"] = Value::Null;
+    event["credential_source"] = Value::Null;
+    event
+}
+
 /// A failure of the whole command, for any `--json` command.
-pub fn error_event(err: &regpull::Error) -> serde_json::Value {
+pub fn error_event(err: &regpull::Error) -> Value {
+    failure("error", err.class(), report::chain(err), err.hint())
+}
+
+/// The fields every failure event has: what class, which exit code, the
+/// message with its causes, and what to try next.
+fn failure(kind: &str, class: ErrorClass, chain: Vec<String>, hint: Option<String>) -> Value {
     json!({
-        "type": "error",
-        "class": err.class().name(),
-        "exit_code": report::exit_code(err.class()),
-        "error": report::chain(err).join(": "),
-        "hint": err.hint(),
+        "type": kind,
+        "class": class.name(),
+        "exit_code": report::exit_code(class),
+        "error": chain.join(": "),
+        "hint": hint,
     })
 }

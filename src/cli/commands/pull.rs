@@ -10,7 +10,7 @@ use regpull::{Error, ErrorClass, Layout};
 use serde_json::json;
 
 use crate::cli::args::PullArgs;
-use crate::cli::events::JsonEvents;
+use crate::cli::events::{self, JsonEvents};
 use crate::cli::image_list::{self, Entry};
 use crate::cli::progress::Bars;
 use crate::cli::{json, report, settings};
@@ -45,12 +45,7 @@ pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
         if let Err(message) = &e.parsed {
             let text = format!("{}: {:?}: {message}", e.origin, e.text);
             if args.json {
-                json::emit(&json!({
-                    "type": "image_failed", "reference": e.text, "registry": null,
-                    "credential_source": null, "class": ErrorClass::Usage.name(),
-                    "exit_code": report::exit_code(ErrorClass::Usage), "error": text,
-                    "hint": "fix the line: it reads REF [--platform OS/ARCH[/VARIANT]] [--all-platforms]",
-                }));
+                json::emit(&events::line_failed(&e.text, &text));
             }
             bad_lines.push((e.text.clone(), text));
         }
