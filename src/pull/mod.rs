@@ -242,7 +242,13 @@ pub async fn pull(
                 }
                 let connection = connections.registries[r.api_host()].clone();
                 let registry = connection.map_err(|e| fail(r, ImageError::Shared(e)))?;
-                if let Some(c) = current::check(layout, Some(&registry), r, selection).await {
+                // A digest was checked above, against the layout alone; a tag needs HEAD.
+                let found = if r.digest().is_none() {
+                    current::check(layout, Some(&registry), r, selection).await
+                } else {
+                    None
+                };
+                if let Some(c) = found {
                     progress.resolved(&c.resolved_image(r));
                     return Ok(Found::Current(Box::new(c)));
                 }
