@@ -6,11 +6,10 @@ mod support;
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 use regpull::Layout;
 use support::fake_registry::{FakeRegistry, Faults};
-use support::{image, regpull_command, require_tool, run_ok, text};
+use support::{image, regpull_command, require_tool, run_ok, text, wait_until};
 
 fn two_layer_image() -> image::TestImage {
     let (a, b) = (image::noise(7, 600_000), image::noise(9, 900_000));
@@ -34,15 +33,6 @@ fn on_disk(out: &std::path::Path, img: &image::TestImage) -> u64 {
                 .sum::<u64>()
         })
         .sum()
-}
-
-/// Waits (bounded) until `cond` holds; the bound only guards against a hang.
-async fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

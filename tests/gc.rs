@@ -119,26 +119,16 @@ async fn gc_racing_a_pull_waits_for_it_and_keeps_what_it_fetched() {
         .unwrap();
 
     // The small layer is in blobs/ (not yet in index.json) and the big one is partial.
-    let layout_root = root.clone();
     let small = img.layers[0].digest.clone();
     let partial = root.join(format!(
         ".regpull/partial/sha256-{}",
         img.layers[1].digest.hex()
     ));
-    tokio::task::spawn_blocking(move || {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while !(Layout::open(&layout_root).is_ok_and(|l| l.blob_path(&small).exists())
-            && fs::metadata(&partial).is_ok_and(|m| m.len() > 0))
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the pull never got under way"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    support::wait_until("the pull to get under way", || {
+        Layout::open(&root).is_ok_and(|l| l.blob_path(&small).exists())
+            && fs::metadata(&partial).is_ok_and(|m| m.len() > 0)
     })
-    .await
-    .unwrap();
+    .await;
 
     let mut gc = support::regpull_command(&["gc", "--layout"])
         .arg(&root)

@@ -190,3 +190,16 @@ pub fn snapshot(name: &str, actual: &str) {
     });
     assert_eq!(actual, expected, "output changed; see {}", path.display());
 }
+
+/// Waits (bounded) until `cond` holds; the bound only guards against a hang.
+#[cfg(test)]
+pub async fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
