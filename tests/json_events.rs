@@ -269,15 +269,7 @@ async fn a_prefetch_list_pulls_every_good_entry_and_names_the_bad_ones() {
     )
     .unwrap();
     let out = dir.path().join("oci");
-    let run = regpull_json(vec![
-        "pull".into(),
-        "--json".into(),
-        "-o".into(),
-        out.display().to_string(),
-        "-f".into(),
-        list.display().to_string(),
-    ])
-    .await;
+    let run = pull_json(&out, &[], &["-f", list.to_str().unwrap()]).await;
     // The unreadable line is a usage error, which a retry cannot mend.
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     let summary = run.events.last().unwrap();
@@ -486,15 +478,7 @@ async fn a_long_list_keeps_its_manifest_requests_bounded() {
     let path = dir.path().join("images.txt");
     std::fs::write(&path, list).unwrap();
     let out = dir.path().join("oci");
-    let run = regpull_json(vec![
-        "pull".into(),
-        "--json".into(),
-        "-o".into(),
-        out.display().to_string(),
-        "-f".into(),
-        path.display().to_string(),
-    ])
-    .await;
+    let run = pull_json(&out, &[], &["-f", path.to_str().unwrap()]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.events.last().unwrap()["pulled"], 30);
     let most = reg
