@@ -9,6 +9,7 @@ mod logging;
 mod progress;
 mod report;
 mod settings;
+mod units;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use regpull::{Error, Layout};
 
 use crate::cli::args::GcArgs;
-use crate::cli::commands::pull::human_bytes;
+use crate::cli::units::human_bytes;
 use crate::cli::{json, settings};
 
 pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {

@@ -10,7 +10,7 @@ use regpull::{Error, ImageRef, Layout, Platform};
 use serde_json::json;
 
 use crate::cli::args::InspectArgs;
-use crate::cli::commands::pull::human_bytes;
+use crate::cli::units::human_bytes;
 use crate::cli::{json, settings};
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode, Error> {

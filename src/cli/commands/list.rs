@@ -7,7 +7,7 @@ use regpull::{Error, Layout};
 use serde_json::json;
 
 use crate::cli::args::ListArgs;
-use crate::cli::commands::pull::human_bytes;
+use crate::cli::units::human_bytes;
 use crate::cli::{json, settings};
 
 /// Hex digits of a digest shown in the table, as docker shows image IDs.

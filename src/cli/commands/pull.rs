@@ -13,6 +13,7 @@ use crate::cli::args::PullArgs;
 use crate::cli::events::{self, JsonEvents};
 use crate::cli::image_list::{self, Entry};
 use crate::cli::progress::Bars;
+use crate::cli::units::human_bytes;
 use crate::cli::{json, report, settings};
 
 pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
@@ -200,21 +201,6 @@ fn exit_code(classes: &[ErrorClass]) -> u8 {
         .find(|c| !c.is_transient())
         .or(classes.first())
         .map_or(0, |c| report::exit_code(*c))
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]

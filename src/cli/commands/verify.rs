@@ -14,7 +14,7 @@ use regpull::{Error, ImageRef, Layout, Platform};
 use serde_json::json;
 
 use crate::cli::args::VerifyArgs;
-use crate::cli::commands::pull::human_bytes;
+use crate::cli::units::human_bytes;
 use crate::cli::{json, report, settings};
 
 /// Blobs fetched at once by a repair, as `pull` defaults to.
