@@ -91,6 +91,12 @@ pub enum Error {
     },
     #[error(transparent)]
     Inspect(Box<InspectError>),
+    #[error("exporting {name}")]
+    Export {
+        name: String,
+        #[source]
+        source: Box<crate::export::ExportError>,
+    },
 }
 
 impl From<InspectError> for Error {
@@ -120,6 +126,7 @@ impl Error {
             Error::NotInLayout { .. } => ErrorClass::NotFound,
             Error::LayoutDamaged { .. } => ErrorClass::Verification,
             Error::Inspect(e) => e.pull.class(),
+            Error::Export { source, .. } => source.class(),
         }
     }
 
@@ -152,6 +159,7 @@ impl Error {
                 layout.display()
             )),
             Error::Inspect(e) => crate::hints::for_pull(&e.pull),
+            Error::Export { source, .. } => crate::hints::for_export(source),
         }
     }
 }

@@ -125,3 +125,26 @@ fn unusable_challenge(e: &PullError) -> bool {
 fn certificate_problem(e: &PullError) -> bool {
     matches!(e.kind.registry_error(), Some(RegistryError::Connect { .. }))
 }
+
+/// A hint for a failed export.
+pub fn for_export(e: &crate::export::ExportError) -> Option<String> {
+    use crate::export::ExportError as E;
+    use crate::unpack::UnpackError as U;
+    match e {
+        E::NotInLayout { name, layout } => Some(format!(
+            "pull it first (`regpull pull {name} -o {}`), or drop --pull never",
+            layout.display()
+        )),
+        E::Image(i) => for_pull(&i.pull),
+        E::Unpack { source, .. } if matches!(**source, U::MissingLayer { .. }) => Some(
+            "`regpull verify --repair` pulls missing blobs again; `regpull export --pull always` does too".into(),
+        ),
+        E::Unpack { source, .. } if matches!(**source, U::DiffId { .. } | U::LayerSize { .. }) => Some(
+            "the layer in the layout is not the one the image names; `regpull verify --repair` replaces damaged blobs".into(),
+        ),
+        E::Unpack { source, .. } if source.class() == ErrorClass::LocalIo => Some(
+            "check free space and permissions where OUTPUT is written".into(),
+        ),
+        _ => None,
+    }
+}

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod digest;
 pub mod error;
+pub mod export;
 mod hints;
 pub mod layout;
 pub mod platform;
@@ -20,6 +21,7 @@ pub mod pull;
 pub mod reference;
 pub mod registry;
 pub mod secret;
+pub mod unpack;
 
 pub use digest::Digest;
 pub use error::{Error, ErrorClass};

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod export;
 mod layout;
 
+pub use export::{CompArg, ExportArgs, FormatArg, PullPolicy};
 pub use layout::{InspectArgs, LayoutDir, ListArgs, RmArgs, VerifyArgs};
 
 const EXAMPLES: &str = "\
@@ -28,6 +30,14 @@ Examples:
   regpull pull --platform linux/arm64 ghcr.io/org/app:1.2 localhost:5000/app@sha256:<digest>
   regpull pull --all-platforms quay.io/org/app:3
   regpull pull -f images.txt -o /shared/oci --json       a prefetch list, for cron";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  regpull export nvcr.io/nvidia/pytorch:24.01-py3 -o pytorch.sqsh     for enroot create / pyxis
+  regpull export alpine:3.20 -o alpine.sif                             for apptainer run
+  regpull export alpine:3.20 -o ./rootfs --format rootfs               a sandbox directory
+  regpull export alpine:3.20 -o - | docker load
+  regpull export -l /shared/oci --pull never app:1 -o /tmp/app.sqsh    on a node without network";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:
@@ -53,6 +63,14 @@ pub enum Command {
     /// Pull images into a local OCI image layout.
     #[command(after_help = PULL_EXAMPLES)]
     Pull(PullArgs),
+    /// Write an image from the layout as something to run: a root filesystem,
+    /// a squashfs (Enroot, Apptainer), a SIF, a docker-archive or an oci-archive.
+    ///
+    /// Pulls the image first when the layout lacks it (--pull). Unpacking
+    /// applies whiteouts, keeps every path inside OUTPUT and checks each layer
+    /// against the config's diff_ids; OUTPUT appears whole or not at all.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
     /// Check authentication for an image without pulling it.
     ///
     /// Shows which credential source answered and why the earlier ones did not,
@@ -126,6 +144,7 @@ impl Command {
     pub fn json(&self) -> bool {
         match self {
             Command::Pull(a) => a.json,
+            Command::Export(a) => a.json,
             Command::Auth(a) => a.json,
             Command::Ref(a) => a.json,
             Command::Gc(a) => a.json,

@@ -40,24 +40,46 @@ pub fn references(inputs: &[String]) -> Result<Vec<ImageRef>, Error> {
 }
 
 pub fn pull_options(args: &PullArgs) -> Result<PullOptions, Error> {
-    let platform = match (&args.platform, args.all_platforms) {
+    let mut opts = pull_options_for(
         // --all-platforms wins over DOCKER_DEFAULT_PLATFORM from the environment.
-        (Some(p), false) => Platform::parse(p)?,
-        _ => regpull::platform::host(),
-    };
-    if args.jobs == 0 {
+        args.platform.as_deref().filter(|_| !args.all_platforms),
+        args.jobs,
+        args.retries,
+        &args.transport,
+    )?;
+    opts.all_platforms = args.all_platforms;
+    opts.preserve_digests = args.preserve_digests;
+    Ok(opts)
+}
+
+/// Pull options from the flags every pulling command shares.
+pub fn pull_options_for(
+    platform: Option<&str>,
+    jobs: usize,
+    retries: u32,
+    transport: &TransportArgs,
+) -> Result<PullOptions, Error> {
+    if jobs == 0 {
         return Err(usage("--jobs must be at least 1", None));
     }
     Ok(PullOptions {
-        platform,
-        all_platforms: args.all_platforms,
-        preserve_digests: args.preserve_digests,
-        jobs: args.jobs,
-        client: client_options(&args.transport),
+        platform: platform_or_host(platform)?,
+        all_platforms: false,
+        preserve_digests: false,
+        jobs,
+        client: client_options(transport),
         retry: RetryPolicy {
-            retries: args.retries,
+            retries,
             ..RetryPolicy::default()
         },
+    })
+}
+
+/// The platform asked for, else this machine's.
+pub fn platform_or_host(platform: Option<&str>) -> Result<Platform, Error> {
+    Ok(match platform {
+        Some(p) => Platform::parse(p)?,
+        None => regpull::platform::host(),
     })
 }
 

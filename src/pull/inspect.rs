@@ -10,7 +10,7 @@ mod summary;
 
 use serde_json::Value;
 
-pub use local::inspect_local;
+pub use local::{LocalImage, inspect_local, local_image};
 pub use summary::{ConfigSummary, InspectError, Inspection, LayerSummary, PlatformEntry};
 
 use super::error::{ImageError, PullError};

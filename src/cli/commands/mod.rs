@@ -2,6 +2,7 @@
 
 mod auth;
 mod docs;
+mod export;
 mod gc;
 mod inspect;
 mod list;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
         Command::Login(args) => login::login(&args),
         Command::Logout(args) => login::logout(&args),
         Command::Pull(args) => pull::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Ref(args) => reference::run(&args),
     }
 }

@@ -11,6 +11,15 @@ use crate::pull::error::{ImageError, PullError};
 use crate::pull::media::{self, Kind, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
 use crate::reference::ImageRef;
 
+/// An image read from a layout for one platform: its summary and the exact
+/// bytes of its manifest and config, each checked against its digest.
+#[derive(Debug, Clone)]
+pub struct LocalImage {
+    pub inspection: Inspection,
+    pub manifest: Vec<u8>,
+    pub config: Vec<u8>,
+}
+
 /// The summary of the image recorded as `reference` in `layout`; `None` when
 /// the layout has no image of that name.
 pub fn inspect_local(
@@ -18,6 +27,16 @@ pub fn inspect_local(
     reference: &ImageRef,
     platform: &Platform,
 ) -> Result<Option<Inspection>, InspectError> {
+    Ok(local_image(layout, reference, platform)?.map(|i| i.inspection))
+}
+
+/// The image recorded as `reference` in `layout`, with `platform` chosen from
+/// an index as a pull chooses; `None` when the layout has no image of that name.
+pub fn local_image(
+    layout: &Layout,
+    reference: &ImageRef,
+    platform: &Platform,
+) -> Result<Option<LocalImage>, InspectError> {
     let fail = |kind: ImageError| InspectError {
         pull: Box::new(PullError {
             reference: reference.normalized(),
@@ -48,29 +67,34 @@ pub fn inspect_local(
             reason: format!("the entry for {reference} has an invalid digest: {e}"),
         }))
     })?;
-    let (kind, doc) = read_document(layout, &top, desc.media_type().as_ref()).map_err(fail)?;
+    let (kind, doc, bytes) =
+        read_document(layout, &top, desc.media_type().as_ref()).map_err(fail)?;
     let mut found = Found::new(reference, top, kind);
-    let manifest = if kind.is_index() {
+    let (manifest, manifest_bytes) = if kind.is_index() {
         let digest = found.choose(&doc, platform).map_err(fail)?;
-        let (child_kind, child) = read_document(layout, &digest, "").map_err(fail)?;
+        let (child_kind, child, bytes) = read_document(layout, &digest, "").map_err(fail)?;
         refuse_nested(child_kind).map_err(fail)?;
         found.manifest_media_type = child_kind.media_type().to_string();
-        child
+        (child, bytes)
     } else {
-        doc
+        (doc, bytes)
     };
     let m = media::check_manifest(&manifest).map_err(fail)?;
     let config = Digest::parse(m.config().digest().as_ref()).expect("checked by check_manifest");
     let bytes = layout
         .read_blob(&config, MAX_CONFIG_BYTES)
         .map_err(|e| fail(e.into()))?;
-    let config: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let config_json: Value = serde_json::from_slice(&bytes).map_err(|e| {
         fail(ImageError::Layout(LayoutError::Corrupt {
             path: layout.blob_path(&config),
             reason: format!("the image config is not JSON: {e}"),
         }))
     })?;
-    Ok(Some(found.finish(&m, &config).map_err(fail)?))
+    Ok(Some(LocalImage {
+        inspection: found.finish(&m, &config_json).map_err(fail)?,
+        manifest: manifest_bytes,
+        config: bytes,
+    }))
 }
 
 /// A stored manifest or index, checked against its digest and classified by its
@@ -79,14 +103,16 @@ fn read_document(
     layout: &Layout,
     digest: &Digest,
     media_type: &str,
-) -> Result<(Kind, Value), ImageError> {
+) -> Result<(Kind, Value, Vec<u8>), ImageError> {
     let bytes = layout.read_blob(digest, MAX_MANIFEST_BYTES)?;
-    media::classify(&bytes, Some(media_type).filter(|m| !m.is_empty())).map_err(|e| match e {
-        // The layout's copy is at fault, not a registry: name the file.
-        ImageError::InvalidManifest { reason } => ImageError::Layout(LayoutError::Corrupt {
-            path: layout.blob_path(digest),
-            reason,
-        }),
-        other => other,
-    })
+    let (kind, json) = media::classify(&bytes, Some(media_type).filter(|m| !m.is_empty()))
+        .map_err(|e| match e {
+            // The layout's copy is at fault, not a registry: name the file.
+            ImageError::InvalidManifest { reason } => ImageError::Layout(LayoutError::Corrupt {
+                path: layout.blob_path(digest),
+                reason,
+            }),
+            other => other,
+        })?;
+    Ok((kind, json, bytes))
 }

@@ -1,0 +1,155 @@
+//! The image an export reads: one platform's manifest and config from the
+//! layout, each checked against its digest, and the layers with the diff_ids
+//! the config pairs them with.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::error::ExportError;
+use crate::digest::Digest;
+use crate::layout::Layout;
+use crate::platform::Platform;
+use crate::pull::inspect::{Inspection, local_image};
+use crate::reference::ImageRef;
+use crate::unpack::Layer;
+
+/// What an export needs to know of an image.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The full normalized reference, as `index.json` names it.
+    pub name: String,
+    pub reference: ImageRef,
+    pub inspection: Inspection,
+    /// The manifest's and the config's exact bytes.
+    pub manifest: Vec<u8>,
+    pub config_bytes: Vec<u8>,
+    pub layers: Vec<Layer>,
+    pub run: RunConfig,
+}
+
+/// How the image means to be run (the config's `config` object).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunConfig {
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub working_dir: String,
+    pub volumes: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    /// `linux/amd64`-style, from the config.
+    pub architecture: String,
+}
+
+impl Image {
+    pub fn load(
+        layout: &Layout,
+        reference: &ImageRef,
+        platform: &Platform,
+    ) -> Result<Image, ExportError> {
+        let name = reference.normalized();
+        let local =
+            local_image(layout, reference, platform)?.ok_or_else(|| ExportError::NotInLayout {
+                name: name.clone(),
+                layout: layout.root().to_path_buf(),
+            })?;
+        let bad = |reason: String| ExportError::Config {
+            name: name.clone(),
+            reason,
+        };
+        let config: Value = serde_json::from_slice(&local.config)
+            .map_err(|e| bad(format!("it is not JSON: {e}")))?;
+        let diff_ids = diff_ids(&config).map_err(bad)?;
+        let found = &local.inspection.layers;
+        if diff_ids.len() != found.len() {
+            return Err(bad(format!(
+                "the manifest has {} layers but rootfs.diff_ids lists {}",
+                found.len(),
+                diff_ids.len()
+            )));
+        }
+        let layers = found
+            .iter()
+            .zip(diff_ids)
+            .map(|(l, diff_id)| Layer {
+                digest: l.digest.clone(),
+                size: l.size,
+                media_type: l.media_type.clone(),
+                diff_id,
+            })
+            .collect();
+        Ok(Image {
+            run: RunConfig::from_config(&config),
+            name,
+            reference: reference.clone(),
+            inspection: local.inspection,
+            manifest: local.manifest,
+            config_bytes: local.config,
+            layers,
+        })
+    }
+
+    pub fn config_digest(&self) -> &Digest {
+        &self.inspection.config.digest
+    }
+}
+
+fn diff_ids(config: &Value) -> Result<Vec<Digest>, String> {
+    let list = config
+        .pointer("/rootfs/diff_ids")
+        .and_then(Value::as_array)
+        .ok_or("it has no rootfs.diff_ids")?;
+    list.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let s = d
+                .as_str()
+                .ok_or(format!("rootfs.diff_ids[{i}] is not a string"))?;
+            Digest::parse(s).map_err(|e| format!("rootfs.diff_ids[{i}] {s:?}: {e}"))
+        })
+        .collect()
+}
+
+impl RunConfig {
+    pub fn from_config(config: &Value) -> RunConfig {
+        let run = config.get("config").unwrap_or(&Value::Null);
+        let strings = |k: &str| -> Vec<String> {
+            run.get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let mut architecture = text(config, "architecture");
+        let variant = text(config, "variant");
+        if !variant.is_empty() {
+            architecture = format!("{architecture}/{variant}");
+        }
+        RunConfig {
+            entrypoint: strings("Entrypoint"),
+            cmd: strings("Cmd"),
+            env: strings("Env"),
+            working_dir: text(run, "WorkingDir"),
+            volumes: run
+                .get("Volumes")
+                .and_then(Value::as_object)
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default(),
+            labels: run
+                .get("Labels")
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            architecture,
+        }
+    }
+}

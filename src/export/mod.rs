@@ -1,0 +1,202 @@
+//! An image from the layout -> what people run: a root filesystem directory,
+//! a squashfs for Enroot and Apptainer, a SIF, a docker-archive or an
+//! oci-archive. One file per format; `staging` makes every output appear
+//! whole or not at all; `runtime` writes the files Enroot and Apptainer read
+//! to start a container.
+//!
+//! Uses `unpack` and `layout`; the image is read through `pull::inspect`'s
+//! local reader, which chooses the platform exactly as a pull does.
+
+mod error;
+mod image;
+mod rootfs;
+mod runtime;
+mod staging;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::ExportError;
+pub use image::{Image, RunConfig};
+
+use crate::layout::Layout;
+use crate::platform::Platform;
+use crate::reference::ImageRef;
+use crate::unpack::{Ownership, UnpackProgress, UnpackStats};
+use staging::Staging;
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Rootfs,
+    Squashfs,
+    Sif,
+    DockerArchive,
+    OciArchive,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Rootfs,
+        Format::Squashfs,
+        Format::Sif,
+        Format::DockerArchive,
+        Format::OciArchive,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Rootfs => "rootfs",
+            Format::Squashfs => "squashfs",
+            Format::Sif => "sif",
+            Format::DockerArchive => "docker-archive",
+            Format::OciArchive => "oci-archive",
+        }
+    }
+
+    /// The format OUTPUT's name implies: `.sqsh`/`.squashfs`/`.sqfs`, `.sif`,
+    /// `.tar` (a docker-archive, what `docker load` takes), `-` (standard
+    /// output, a docker-archive too).
+    pub fn infer(output: &Path) -> Option<Format> {
+        if output.as_os_str() == "-" {
+            return Some(Format::DockerArchive);
+        }
+        let ext = output.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "sqsh" | "squashfs" | "sqfs" => Some(Format::Squashfs),
+            "sif" => Some(Format::Sif),
+            "tar" => Some(Format::DockerArchive),
+            _ => None,
+        }
+    }
+
+    /// Whether the format is a tar stream (and may go to standard output).
+    pub fn is_archive(self) -> bool {
+        matches!(self, Format::DockerArchive | Format::OciArchive)
+    }
+}
+
+/// Where the result goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Path(PathBuf),
+    /// Standard output (archives only); the caller passes the writer.
+    Stdout,
+}
+
+/// squashfs compressors every squashfs-tools build can be asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SquashfsComp {
+    Gzip,
+    Lzo,
+    Xz,
+    Zstd,
+}
+
+impl SquashfsComp {
+    pub fn name(self) -> &'static str {
+        match self {
+            SquashfsComp::Gzip => "gzip",
+            SquashfsComp::Lzo => "lzo",
+            SquashfsComp::Xz => "xz",
+            SquashfsComp::Zstd => "zstd",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub format: Format,
+    pub output: Output,
+    /// Replace an OUTPUT that exists and is not empty.
+    pub force: bool,
+    /// Root: the image's owners and devices; otherwise the caller's.
+    pub ownership: Ownership,
+    pub squashfs_comp: SquashfsComp,
+    /// The `mksquashfs` to run (a name looked up in PATH, or a path).
+    pub mksquashfs: PathBuf,
+    /// `SOURCE_DATE_EPOCH`: the time stamped on everything the export itself
+    /// makes, for reproducible outputs.
+    pub source_date_epoch: Option<i64>,
+}
+
+/// What an export made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    pub name: String,
+    pub manifest_digest: crate::Digest,
+    pub platform: Option<String>,
+    pub format: Format,
+    /// The output path; `None` for standard output.
+    pub output: Option<PathBuf>,
+    /// What unpacking made, for the formats that hold a root filesystem.
+    pub unpacked: Option<UnpackStats>,
+    /// Bytes of the output file (archives, squashfs, SIF).
+    pub bytes: Option<u64>,
+}
+
+/// Told how the export goes.
+pub trait ExportProgress: UnpackProgress {
+    /// A step that is not a layer: "building the squashfs", ...
+    fn step(&self, _what: &str) {}
+}
+
+impl ExportProgress for () {}
+
+/// Exports the image `reference` (platform `platform`) from `layout`.
+/// `stdout` receives archives when the output is [`Output::Stdout`].
+pub fn export(
+    layout: &Layout,
+    reference: &ImageRef,
+    platform: &Platform,
+    opts: &ExportOptions,
+    progress: &dyn ExportProgress,
+    stdout: &mut dyn Write,
+) -> Result<ExportReport, ExportError> {
+    let image = Image::load(layout, reference, platform)?;
+    let mut report = ExportReport {
+        name: image.name.clone(),
+        manifest_digest: image.inspection.manifest_digest.clone(),
+        platform: image.inspection.platform.clone(),
+        format: opts.format,
+        output: match &opts.output {
+            Output::Path(p) => Some(p.clone()),
+            Output::Stdout => None,
+        },
+        unpacked: None,
+        bytes: None,
+    };
+    let path = match &opts.output {
+        Output::Path(p) => p,
+        Output::Stdout => {
+            return Err(ExportError::Output {
+                path: "-".into(),
+                problem: format!(
+                    "(standard output) takes only the archive formats, not {}",
+                    opts.format.name()
+                ),
+            });
+        }
+    };
+    let _ = stdout;
+    let staging = Staging::begin(path, opts.force)?;
+    match opts.format {
+        Format::Rootfs => {
+            let dir = staging.path("rootfs");
+            report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
+            progress.step("renaming the result into place");
+            staging.commit(&dir)?;
+        }
+        other => {
+            return Err(ExportError::Output {
+                path: path.clone(),
+                problem: format!("cannot be written as {} yet", other.name()),
+            });
+        }
+    }
+    Ok(report)
+}
