@@ -7,8 +7,10 @@
 //! Uses `unpack` and `layout`; the image is read through `pull::inspect`'s
 //! local reader, which chooses the platform exactly as a pull does.
 
+mod docker_archive;
 mod error;
 mod image;
+mod oci_archive;
 mod rootfs;
 mod runtime;
 mod staging;
@@ -170,6 +172,33 @@ pub fn export(
         unpacked: None,
         bytes: None,
     };
+    if opts.format.is_archive() {
+        let write = match opts.format {
+            Format::DockerArchive => docker_archive::write,
+            _ => oci_archive::write,
+        };
+        let path = match &opts.output {
+            Output::Stdout => {
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
+                report.bytes = Some(write(layout, &image, &mut out)?);
+                out.flush().map_err(ExportError::Write)?;
+                return Ok(report);
+            }
+            Output::Path(p) => p,
+        };
+        let staging = Staging::begin(path, opts.force)?;
+        let tmp = staging.path("archive.tar");
+        let file = std::fs::File::create(&tmp).map_err(ExportError::io("cannot create", &tmp))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        report.bytes = Some(write(layout, &image, &mut out)?);
+        let file = out
+            .into_inner()
+            .map_err(|e| ExportError::Write(e.into_error()))?;
+        file.sync_all()
+            .map_err(ExportError::io("cannot write", &tmp))?;
+        staging.commit(&tmp)?;
+        return Ok(report);
+    }
     let path = match &opts.output {
         Output::Path(p) => p,
         Output::Stdout => {
@@ -182,7 +211,6 @@ pub fn export(
             });
         }
     };
-    let _ = stdout;
     let staging = Staging::begin(path, opts.force)?;
     match opts.format {
         Format::Rootfs => {

@@ -293,6 +293,9 @@ fn device_numbers<R: Read>(entry: &tar::Entry<R>) -> Result<(u32, u32), EntryErr
     let get = |v: std::io::Result<Option<u32>>| v.map(Option::unwrap_or_default);
     match (get(h.device_major()), get(h.device_minor())) {
         (Ok(major), Ok(minor)) => Ok((major, minor)),
+        // Empty fields (all NUL), as some writers leave them for FIFOs, are 0
+        // the way Go's archive/tar reads them.
+        _ if h.as_bytes()[329..345].iter().all(|&b| b == 0) => Ok((0, 0)),
         _ => Err(EntryError::image("its device numbers are not numbers")),
     }
 }

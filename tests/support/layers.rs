@@ -189,10 +189,19 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
             Kind::Fifo => (tar::EntryType::Fifo, Vec::new()),
             Kind::Sparse(segments, size) => {
                 let gnu = h.as_gnu_mut().unwrap();
-                assert!(segments.len() <= 4, "the test kit writes at most 4 sparse segments");
-                for (slot, (off, d)) in gnu.sparse.iter_mut().zip(segments) {
+                // GNU tar ends a map whose file ends in a hole with (size, 0).
+                let mut map: Vec<(u64, u64)> =
+                    segments.iter().map(|(o, d)| (*o, d.len() as u64)).collect();
+                if map.last().is_none_or(|(o, l)| o + l < *size) {
+                    map.push((*size, 0));
+                }
+                assert!(
+                    map.len() <= 4,
+                    "the test kit writes at most 4 sparse segments"
+                );
+                for (slot, (off, len)) in gnu.sparse.iter_mut().zip(&map) {
                     octal(&mut slot.offset, *off);
-                    octal(&mut slot.numbytes, d.len() as u64);
+                    octal(&mut slot.numbytes, *len);
                 }
                 octal(&mut gnu.realsize, *size);
                 let data: Vec<u8> = segments.iter().flat_map(|(_, d)| d.clone()).collect();

@@ -6,11 +6,13 @@ pub mod distribution;
 pub mod fake_registry;
 pub mod image;
 pub mod json_doc;
+pub mod layers;
 pub mod object_store;
 pub mod push;
 pub mod sigv4;
 pub mod tls_serve;
 pub mod token_server;
+pub mod tree;
 pub mod vendor;
 
 use std::process::Command;
