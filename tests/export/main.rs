@@ -6,7 +6,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod archives;
 mod images;
+mod sif;
 mod unpack;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,1 @@
+//! docker-archive and oci-archive, read back by skopeo. (Being written.)

@@ -1,0 +1,1 @@
+//! SIF files read as the specification lays them out. (Being written.)
