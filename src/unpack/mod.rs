@@ -13,6 +13,7 @@
 
 mod apply;
 mod error;
+mod extras;
 mod file;
 mod metadata;
 mod paths;
@@ -26,6 +27,7 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use error::{LayerName, UnpackError};
+pub use extras::{Extra, add_extras};
 pub use metadata::{Ownership, xattr_allowed};
 pub use remove::remove_path;
 pub use stream::Compression;

@@ -118,7 +118,6 @@ pub fn every_case(umoci: bool) -> TestImage {
     layers::image(&layers, json!({"Cmd": ["/bin/sh"]}))
 }
 
-#[allow(dead_code)] // used by the runtime tests
 /// A runnable image: busybox-static as /bin/busybox with /bin/sh, and a
 /// config whose Entrypoint, Cmd, Env and WorkingDir the runtime files carry.
 pub fn busybox(run: serde_json::Value) -> TestImage {

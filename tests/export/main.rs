@@ -8,6 +8,7 @@ mod support;
 
 mod archives;
 mod images;
+mod runtime;
 mod sif;
 mod unpack;
 
