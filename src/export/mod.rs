@@ -13,6 +13,7 @@ mod image;
 mod oci_archive;
 mod rootfs;
 mod runtime;
+mod squashfs;
 mod staging;
 
 use std::io::Write;
@@ -219,6 +220,16 @@ pub fn export(
             progress.step("renaming the result into place");
             staging.commit(&dir)?;
         }
+        Format::Squashfs => {
+            let dir = staging.path("rootfs");
+            report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
+            progress.step("packing it with mksquashfs");
+            let file = staging.path("image.sqsh");
+            squashfs::build(&dir, &file, 0, opts)?;
+            report.bytes = Some(finish_file(&file)?);
+            progress.step("renaming the result into place");
+            staging.commit(&file)?;
+        }
         other => {
             return Err(ExportError::Output {
                 path: path.clone(),
@@ -227,4 +238,16 @@ pub fn export(
         }
     }
     Ok(report)
+}
+
+/// Flushes a finished output file to disk before it is renamed into place,
+/// and returns its size.
+fn finish_file(path: &Path) -> Result<u64, ExportError> {
+    let file = std::fs::File::open(path).map_err(ExportError::io("cannot open", path))?;
+    file.sync_all()
+        .map_err(ExportError::io("cannot flush", path))?;
+    Ok(file
+        .metadata()
+        .map_err(ExportError::io("cannot read", path))?
+        .len())
 }

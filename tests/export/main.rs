@@ -10,6 +10,7 @@ mod archives;
 mod images;
 mod runtime;
 mod sif;
+mod squashfs;
 mod unpack;
 
 use std::path::{Path, PathBuf};
