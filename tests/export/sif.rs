@@ -7,7 +7,7 @@
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use regpull::export::sif::{self, DataType, Object};
 
@@ -30,6 +30,23 @@ fn le_u32(b: &[u8], at: usize) -> u32 {
 
 fn le_i64(b: &[u8], at: usize) -> i64 {
     i64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// What apptainer stores before the partition: the definition file, then
+/// the JSON objects by name.
+fn apptainer_objects() -> Vec<Object> {
+    vec![
+        Object {
+            data_type: DataType::Deffile,
+            name: String::new(),
+            data: DEFFILE.to_vec(),
+        },
+        Object {
+            data_type: DataType::GenericJson,
+            name: "oci-config.json".into(),
+            data: CONFIG.to_vec(),
+        },
+    ]
 }
 
 /// A small root filesystem: nested dirs, an executable, a multi-block file,
@@ -99,19 +116,7 @@ fn work() -> Work {
 #[test]
 fn a_sif_around_a_real_squashfs_reads_back_as_the_spec_lays_it_out() {
     let w = work();
-    let objects = vec![
-        Object {
-            data_type: DataType::Deffile,
-            name: String::new(),
-            data: DEFFILE.to_vec(),
-        },
-        Object {
-            data_type: DataType::GenericJson,
-            name: "oci-config.json".into(),
-            data: CONFIG.to_vec(),
-        },
-    ];
-    let offset = build(&w.src, &w.sif, objects, "arm64") as usize;
+    let offset = build(&w.src, &w.sif, apptainer_objects(), "arm64") as usize;
     let b = fs::read(&w.sif).unwrap();
 
     // Header: 128 bytes at 0, then zeros until the table at 4096.
@@ -252,4 +257,90 @@ fn without_objects_the_partition_follows_the_table_at_32768() {
     assert!(b[32176..32768].iter().all(|&x| x == 0));
     extract(&w.sif, offset, &w.out);
     assert!(tree::diff(&tree::listing(&w.out, &[]), &tree::listing(&w.src, &[])).is_empty());
+}
+
+fn siftool(args: &[&str], sif: &Path) -> Output {
+    support::require_tool("siftool", "siftool");
+    let out = Command::new("siftool")
+        .args(args)
+        .arg(sif)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "siftool {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The reference implementation's own tool (sylabs/sif's `siftool`) reads
+/// every object back from the file regpull wrote.
+#[test]
+fn siftool_reads_what_regpull_writes() {
+    let w = work();
+    let offset = build(&w.src, &w.sif, apptainer_objects(), "arm64") as usize;
+    let b = fs::read(&w.sif).unwrap();
+    let header = String::from_utf8(siftool(&["header"], &w.sif).stdout).unwrap();
+    assert!(header.contains("Primary Architecture: arm64"), "{header}");
+    assert_eq!(siftool(&["dump", "1"], &w.sif).stdout, DEFFILE);
+    assert_eq!(siftool(&["dump", "2"], &w.sif).stdout, CONFIG);
+    assert_eq!(siftool(&["dump", "3"], &w.sif).stdout, &b[offset..]);
+    let info = String::from_utf8(siftool(&["info", "3"], &w.sif).stdout).unwrap();
+    for fact in ["Squashfs", "*System", "arm64", "Group ID:         1"] {
+        assert!(info.contains(fact), "no {fact:?} in:\n{info}");
+    }
+}
+
+/// `siftool new` + `siftool add` of the same objects and squashfs, in
+/// apptainer's order and group, give the same bytes, apart from what differs
+/// by design: the UUID, the times, and the launch script siftool leaves out.
+#[test]
+fn siftool_assembles_the_same_file() {
+    let w = work();
+    let offset = build(&w.src, &w.sif, apptainer_objects(), "amd64") as usize;
+    let ours = fs::read(&w.sif).unwrap();
+    let dir = w.sif.parent().unwrap();
+    let (def, cfg, fs_img) = (dir.join("def"), dir.join("cfg"), dir.join("fs"));
+    fs::write(&def, DEFFILE).unwrap();
+    fs::write(&cfg, CONFIG).unwrap();
+    fs::write(&fs_img, &ours[offset..]).unwrap();
+    let theirs = dir.join("theirs.sif");
+    siftool(&["new"], &theirs);
+    let add = |object: &Path, flags: &[&str]| {
+        let mut args = vec!["add", "--groupid", "1"];
+        args.extend_from_slice(flags);
+        support::run_ok(Command::new("siftool").args(&args).arg(&theirs).arg(object));
+    };
+    add(&def, &["--datatype", "1", "--filename", ""]);
+    add(&cfg, &["--datatype", "6", "--filename", "oci-config.json"]);
+    let partition = [
+        "--datatype",
+        "4",
+        "--partfs",
+        "1",
+        "--parttype",
+        "2",
+        "--partarch",
+        "2",
+    ];
+    add(&fs_img, &[&partition[..], &["--filename", ""]].concat());
+
+    let mut theirs = fs::read(&theirs).unwrap();
+    assert_eq!(theirs.len(), ours.len());
+    // Copy over the fields that differ by design, then demand equality.
+    let mut copy = |range: std::ops::Range<usize>| {
+        theirs[range.clone()].copy_from_slice(&ours[range]);
+    };
+    copy(0..32); // launch script
+    copy(48..80); // UUID, created, modified
+    for slot in 0..3 {
+        let d = 4096 + slot * 585;
+        copy(d + 41..d + 57); // created, modified
+    }
+    let differ: Vec<usize> = (0..ours.len()).filter(|&i| ours[i] != theirs[i]).collect();
+    assert!(
+        differ.is_empty(),
+        "differs from siftool's file at {differ:?}"
+    );
 }
