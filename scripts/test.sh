@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs regpull's whole test suite. Installs the Debian packages the tests drive
-# (the real Distribution registry, skopeo, umoci, openssl, htpasswd) when missing.
+# (the real Distribution registry, skopeo, umoci, squashfs-tools, siftool, openssl,
+# htpasswd) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ declare -A needs=(
   [man]=man-db
   [jq]=jq
   [flock]=util-linux
+  [mksquashfs]=squashfs-tools
+  [unsquashfs]=squashfs-tools
+  [siftool]=siftool
 )
 missing=()
 for cmd in "${!needs[@]}"; do

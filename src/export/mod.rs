@@ -13,6 +13,7 @@ mod image;
 mod oci_archive;
 mod rootfs;
 mod runtime;
+pub mod sif;
 mod squashfs;
 mod staging;
 
