@@ -14,6 +14,7 @@ mod oci_archive;
 mod rootfs;
 mod runtime;
 pub mod sif;
+mod sif_file;
 mod squashfs;
 mod staging;
 
@@ -231,12 +232,17 @@ pub fn export(
             progress.step("renaming the result into place");
             staging.commit(&file)?;
         }
-        other => {
-            return Err(ExportError::Output {
-                path: path.clone(),
-                problem: format!("cannot be written as {} yet", other.name()),
-            });
+        Format::Sif => {
+            let dir = staging.path("rootfs");
+            report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
+            progress.step("packing it with mksquashfs into a SIF");
+            let file = staging.path("image.sif");
+            sif_file::build(&dir, &file, &image, opts)?;
+            report.bytes = Some(finish_file(&file)?);
+            progress.step("renaming the result into place");
+            staging.commit(&file)?;
         }
+        Format::DockerArchive | Format::OciArchive => unreachable!("archives are written above"),
     }
     Ok(report)
 }

@@ -344,3 +344,48 @@ fn siftool_assembles_the_same_file() {
         "differs from siftool's file at {differ:?}"
     );
 }
+
+/// `regpull export IMAGE -o x.sif`: siftool sees apptainer's objects and an
+/// amd64 primary partition, and the partition unsquashes to the same tree
+/// as the rootfs export, runtime files included.
+#[test]
+fn export_writes_a_sif_whose_partition_is_the_rootfs() {
+    const NAME: &str = "docker.io/library/every:1";
+    const XATTRS: &[&str] = &["user.comment", "security.capability"];
+    let fx = crate::Fixture::new(&[(NAME, &crate::images::every_case(false))]);
+    let (dir, file) = (fx.path("rootfs"), fx.path("every.sif"));
+    crate::ok(&fx.export(NAME, &["-o", dir.to_str().unwrap(), "--format", "rootfs"]));
+    let said = crate::ok(&fx.export(NAME, &["-o", file.to_str().unwrap()]));
+    assert!(said.contains("as sif"), "{said}");
+    let list = String::from_utf8(siftool(&["list"], &file).stdout).unwrap();
+    for kind in [
+        "Def.FILE",
+        "JSON.Generic",
+        "JSON.Labels",
+        "FS (Squashfs/*System/amd64)",
+    ] {
+        assert!(list.contains(kind), "no {kind} in:\n{list}");
+    }
+    assert_eq!(
+        siftool(&["dump", "1"], &file).stdout,
+        b"bootstrap: docker\nfrom: docker.io/library/every:1\n\n"
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&siftool(&["dump", "2"], &file).stdout).unwrap();
+    assert_eq!(config["Cmd"], serde_json::json!(["/bin/sh"]));
+    let b = fs::read(&file).unwrap();
+    let partition = le_i64(&b, 4096 + 3 * 585 + 17) as u64;
+    assert_eq!(
+        le_i32(&b, 4096 + 3 * 585),
+        0x4004,
+        "the fourth object is the partition"
+    );
+    let back = fx.path("extracted");
+    extract(&file, partition, &back);
+    let differences = tree::diff(&tree::listing(&dir, XATTRS), &tree::listing(&back, XATTRS));
+    assert!(
+        differences.is_empty(),
+        "rootfs vs SIF partition:\n{}",
+        differences.join("\n")
+    );
+}

@@ -10,7 +10,6 @@ mod quote;
 
 use std::path::Path;
 
-#[allow(unused_imports)] // the SIF records it too
 pub use apptainer::deffile;
 
 use super::ExportOptions;
@@ -28,7 +27,7 @@ pub fn write(dir: &Path, image: &Image, opts: &ExportOptions) -> Result<(), Expo
         .map_err(ExportError::io("cannot write the runtime files into", dir))
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
