@@ -23,6 +23,8 @@ missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
 done
+# GNU time measures peak memory; `command -v time` would find the shell keyword.
+[ -x /usr/bin/time ] || missing+=(time)
 if ((${#missing[@]})); then
   echo "scripts/test.sh: installing ${missing[*]}" >&2
   sudo=""

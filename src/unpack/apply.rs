@@ -98,8 +98,8 @@ impl Applier {
                 let target = entry
                     .link_name_bytes()
                     .ok_or_else(|| EntryError::image("a hardlink without a target"))?;
-                let target = clean(&target);
-                self.hardlink(&dir, &path, name, &target)
+                let raw_target = target.into_owned();
+                self.hardlink(&dir, &path, name, &raw_target)
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 let (major, minor) = device_numbers(entry)?;
@@ -175,16 +175,18 @@ impl Applier {
         dir: &std::rc::Rc<DirHandle>,
         path: &[u8],
         name: &[u8],
-        target: &[u8],
+        raw_target: &[u8],
     ) -> Result<(), EntryError> {
+        let target = &clean(raw_target)[..];
         if target == path {
             return Ok(());
         }
         let (tparent, tname) = split_last(target);
         let missing = || {
             EntryError::image(format!(
-                "its hardlink target {:?} is not in the image (links may only name files of this or a lower layer)",
-                paths::show(target)
+                "its hardlink target {:?} is not in the image (a link may only name a file of this or a lower layer; \
+                 a name outside the image means the image's own)",
+                paths::show(raw_target)
             ))
         };
         if tname.is_empty() {

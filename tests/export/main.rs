@@ -7,6 +7,7 @@
 mod support;
 
 mod archives;
+mod hostile;
 mod images;
 mod runtime;
 mod sif;
@@ -26,7 +27,12 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(images: &[(&str, &TestImage)]) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
+        Fixture::new_in(&std::env::temp_dir(), images)
+    }
+
+    /// A fixture under `parent` (e.g. [`fast_tmp`]).
+    pub fn new_in(parent: &Path, images: &[(&str, &TestImage)]) -> Fixture {
+        let dir = tempfile::tempdir_in(parent).unwrap();
         let layout = dir.path().join("oci");
         let l = regpull::Layout::open_or_create(&layout).unwrap();
         for (name, img) in images {
@@ -46,6 +52,14 @@ impl Fixture {
         args.extend_from_slice(extra);
         support::regpull(&args, None)
     }
+}
+
+/// A memory-backed directory when the machine has one (`/dev/shm`): a test
+/// that makes a million files measures regpull there, not the disk's
+/// metadata journal.
+pub fn fast_tmp() -> &'static Path {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() { shm } else { Path::new("/tmp") }
 }
 
 /// Asserts a command's success, showing its output when it failed.

@@ -216,6 +216,15 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
             h.as_old_mut().name[..5].copy_from_slice(b"stand");
             h.set_cksum();
             b.append(&h, data.as_slice()).unwrap();
+        } else if e.path.len() <= 100
+            && (e.path.starts_with(b"/") || e.path.split(|&b| b == b'/').any(|c| c == b".."))
+        {
+            // The tar crate will not write such names; hostile layers have them.
+            let name = &mut h.as_old_mut().name;
+            name.fill(0);
+            name[..e.path.len()].copy_from_slice(&e.path);
+            h.set_cksum();
+            b.append(&h, data.as_slice()).unwrap();
         } else {
             // Long names become GNU long-name entries.
             let path = std::ffi::OsStr::from_encoded_bytes_unchecked_safe(&e.path);

@@ -205,3 +205,31 @@ pub async fn wait_until(what: &str, cond: impl Fn() -> bool) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// Runs `cmd` to completion and returns its output with its peak resident
+/// memory in KiB, measured by GNU time (package `time`). (The kernel's own
+/// count for a child, `wait4`, also counts the moments before `exec` when the
+/// child still shares this test process's memory.)
+pub fn run_measured(cmd: &Command) -> (std::process::Output, u64) {
+    assert!(
+        std::path::Path::new("/usr/bin/time").exists(),
+        "this test needs GNU time: run `apt-get install -y time` (scripts/test.sh does this for you)"
+    );
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    let out = timed.stdin(std::process::Stdio::null()).output().unwrap();
+    let kib = std::fs::read_to_string(report.path()).unwrap();
+    let kib = kib.lines().last().unwrap_or_default().trim().parse().unwrap_or_else(|_| panic!("GNU time said {kib:?}"));
+    (out, kib)
+}
