@@ -2,7 +2,7 @@
 //! every time for the same image, and the names an image goes by.
 //!
 //! Determinism: every entry has mtime 0, uid/gid 0, no user or group names,
-//! mode 0444 (files), and the writers add entries in a
+//! mode 0444 (files) or 0755 (directories), and the writers add entries in a
 //! fixed order. mtime 0 rather than the config's `created` time because 0 is
 //! what skopeo writes and needs no parsing of a date the image supplies.
 //! Headers are GNU ones: a layer over 8 GiB needs the GNU base-256 size
@@ -17,6 +17,7 @@ use super::image::Image;
 use crate::reference::Target;
 
 const FILE_MODE: u32 = 0o444;
+const DIR_MODE: u32 = 0o755;
 
 /// A deterministic tar stream over the caller's writer.
 ///
@@ -38,6 +39,14 @@ impl<'a> TarOut<'a> {
             }),
             finished: false,
         }
+    }
+
+    /// A directory entry (`path` ends with `/`).
+    pub fn dir(&mut self, path: &str) -> Result<(), ExportError> {
+        let mut h = header(tar::EntryType::Directory, DIR_MODE, 0);
+        self.tar
+            .append_data(&mut h, path, io::empty())
+            .map_err(ExportError::Write)
     }
 
     /// A file whose bytes are in memory (JSON documents).

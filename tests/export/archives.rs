@@ -144,6 +144,52 @@ fn docker_archive_is_read_by_skopeo_with_familiar_repo_tags() {
 }
 
 #[test]
+fn oci_archive_keeps_the_manifest_and_names_the_tag() {
+    let img = plain_image();
+    let fx = Fixture::new(&[(NAME, &img)]);
+    let path = export(&fx, "alpine:3.20", "oci-archive", "a.oci.tar");
+    let source = format!("oci-archive:{}", path.display());
+    let manifest = skopeo_reads(&source, &fx, "copy");
+    assert_eq!(manifest["config"]["digest"], img.config.digest.to_string());
+    let inspect: Value = serde_json::from_str(&skopeo(&["inspect", &source])).unwrap();
+    assert_eq!(inspect["Digest"], img.manifest.digest.to_string());
+    // `oci-archive:FILE:TAG` selects by ref.name.
+    skopeo(&["inspect", &format!("{source}:3.20")]);
+
+    let all = entries(&path);
+    let blob = |d: &Digest| format!("blobs/sha256/{}", d.hex());
+    let mut expected = vec![
+        "blobs/".to_string(),
+        "blobs/sha256/".into(),
+        "index.json".into(),
+        "oci-layout".into(),
+    ];
+    for b in img.blobs() {
+        if !expected.contains(&blob(&b.digest)) {
+            expected.push(blob(&b.digest));
+        }
+        assert_eq!(all[&blob(&b.digest)].4, b.bytes);
+    }
+    expected.sort();
+    assert_eq!(all.keys().cloned().collect::<Vec<_>>(), expected);
+    assert_eq!(all["blobs/sha256/"].0, 0o755);
+    let index = json_of(&all, "index.json");
+    assert_eq!(
+        index["manifests"],
+        json!([{
+            "mediaType": img.manifest.media_type,
+            "digest": img.manifest.digest.to_string(),
+            "size": img.manifest.bytes.len(),
+            "platform": {"architecture": "amd64", "os": "linux"},
+            "annotations": {
+                "io.containerd.image.name": NAME,
+                "org.opencontainers.image.ref.name": "3.20",
+            },
+        }])
+    );
+}
+
+#[test]
 fn an_image_pinned_by_digest_has_no_tags() {
     let img = plain_image();
     let name = format!("docker.io/library/alpine@{}", img.manifest.digest);
@@ -153,6 +199,14 @@ fn an_image_pinned_by_digest_has_no_tags() {
     assert_eq!(json_of(&all, "manifest.json")[0]["RepoTags"], json!([]));
     assert!(!all.contains_key("repositories"));
     skopeo_reads(&format!("docker-archive:{}", docker.display()), &fx, "d");
+
+    let oci = export(&fx, &name, "oci-archive", "o.tar");
+    let index = json_of(&entries(&oci), "index.json");
+    assert_eq!(
+        index["manifests"][0]["annotations"],
+        json!({"io.containerd.image.name": name})
+    );
+    skopeo_reads(&format!("oci-archive:{}", oci.display()), &fx, "o");
 }
 
 #[test]
@@ -172,14 +226,34 @@ fn a_zstd_layer_becomes_a_plain_tar_in_a_docker_archive() {
     let name = format!("{}.tar", diff_id.hex());
     assert_eq!(json_of(&all, "manifest.json")[0]["Layers"][1], json!(name));
     assert_eq!(Digest::sha256_of(&all[&name].4), diff_id);
+
+    // oci-archive keeps it as it is: OCI names zstd layers.
+    let oci = export(&fx, NAME, "oci-archive", "z.oci.tar");
+    let zstd = &img.layers[1];
+    assert_eq!(
+        entries(&oci)[&format!("blobs/sha256/{}", zstd.digest.hex())].4,
+        zstd.bytes
+    );
+    skopeo_reads(&format!("oci-archive:{}", oci.display()), &fx, "oci-copy");
 }
 
 #[test]
 fn the_same_bytes_every_time_and_on_standard_output() {
     let docker = layers::image(&[(tar(&[file("f", "x")]), Compression::Gzip)], json!({}));
-    for (img, format) in [(zstd_image(), "docker-archive"), (docker, "docker-archive")] {
+    for (img, format) in [
+        (zstd_image(), "docker-archive"),
+        (zstd_image(), "oci-archive"),
+        (
+            crate::support::image::docker_image("linux", "arm64", &[&[("g", b"y")]]),
+            "oci-archive",
+        ),
+        (docker, "docker-archive"),
+    ] {
         let fx = Fixture::new(&[(NAME, &img)]);
-        let first = std::fs::read(export(&fx, NAME, format, "1.tar")).unwrap();
+        let path = export(&fx, NAME, format, "1.tar");
+        // The format names are skopeo's transport names.
+        skopeo(&["inspect", &format!("{format}:{}", path.display())]);
+        let first = std::fs::read(&path).unwrap();
         let second = std::fs::read(export(&fx, NAME, format, "2.tar")).unwrap();
         assert!(first == second, "{format}: two exports differ");
         let out = fx.export(NAME, &["-o", "-", "--format", format]);
@@ -209,8 +283,7 @@ fn a_missing_layer_exits_4_and_leaves_nothing() {
     let fx = Fixture::new(&[(NAME, &img)]);
     let top = &img.layers[1].digest;
     std::fs::remove_file(fx.layout.join("blobs/sha256").join(top.hex())).unwrap();
-    {
-        let format = "docker-archive";
+    for format in ["docker-archive", "oci-archive"] {
         let stderr = fails(&fx, format, 4);
         assert!(
             stderr.contains(&format!("layer 2 of 3 ({top})")),
@@ -258,8 +331,7 @@ fn an_altered_blob_exits_7_and_leaves_nothing() {
         let mid = bytes.len() / 2;
         bytes[mid] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        {
-            let format = "docker-archive";
+        for format in ["docker-archive", "oci-archive"] {
             let stderr = fails(&fx, format, 7);
             assert!(stderr.contains(&last.digest.to_string()), "{stderr}");
             assert!(stderr.contains("does not match"), "{stderr}");
