@@ -4,9 +4,10 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::digest::VerifyError;
 use crate::error::ErrorClass;
 use crate::pull::inspect::InspectError;
-use crate::unpack::UnpackError;
+use crate::unpack::{LayerName, UnpackError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -46,14 +47,39 @@ pub enum ExportError {
     },
     #[error("writing the archive")]
     Write(#[source] io::Error),
+    #[error("{layer} is not in the layout{}", if *.foreign { " (a foreign, non-distributable layer: registries do not serve it, so it must be put into the layout by hand)" } else { "" })]
+    MissingLayer { layer: LayerName, foreign: bool },
+    #[error("{layer} in the layout does not match the image's manifest")]
+    LayerMismatch {
+        layer: LayerName,
+        #[source]
+        source: VerifyError,
+    },
+    #[error("{layer} does not decompress to the config's diff_id")]
+    DiffId {
+        layer: LayerName,
+        #[source]
+        source: VerifyError,
+    },
+    #[error("{layer} cannot be decompressed")]
+    Decompress {
+        layer: LayerName,
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl ExportError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            ExportError::NotInLayout { .. } => ErrorClass::NotFound,
+            ExportError::NotInLayout { .. } | ExportError::MissingLayer { .. } => {
+                ErrorClass::NotFound
+            }
             ExportError::Image(e) => e.pull.class(),
-            ExportError::Config { .. } => ErrorClass::Verification,
+            ExportError::Config { .. }
+            | ExportError::LayerMismatch { .. }
+            | ExportError::DiffId { .. }
+            | ExportError::Decompress { .. } => ErrorClass::Verification,
             ExportError::Unpack { source, .. } => source.class(),
             ExportError::Output { .. } | ExportError::ToolMissing { .. } => ErrorClass::Usage,
             ExportError::Io { .. } | ExportError::ToolFailed { .. } | ExportError::Write(_) => {

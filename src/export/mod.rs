@@ -7,9 +7,11 @@
 //! Uses `unpack` and `layout`; the image is read through `pull::inspect`'s
 //! local reader, which chooses the platform exactly as a pull does.
 
+mod archive;
 mod docker_archive;
 mod error;
 mod image;
+mod layer_copy;
 mod oci_archive;
 mod rootfs;
 mod runtime;

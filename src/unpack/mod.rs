@@ -175,6 +175,6 @@ fn is_filesystem_layer(media_type: &str) -> bool {
 }
 
 /// Layers registries do not serve (Windows base layers, by license).
-fn is_foreign(media_type: &str) -> bool {
+pub fn is_foreign(media_type: &str) -> bool {
     media_type.contains("foreign") || media_type.contains("nondistributable")
 }
