@@ -31,8 +31,14 @@ impl Host {
 
     fn unchanged(&self) {
         let now = Host::now();
-        assert!(self.passwd == now.passwd, "/etc/passwd of this machine changed");
-        assert_eq!(self.passwd_links, now.passwd_links, "/etc/passwd was hardlinked");
+        assert!(
+            self.passwd == now.passwd,
+            "/etc/passwd of this machine changed"
+        );
+        assert_eq!(
+            self.passwd_links, now.passwd_links,
+            "/etc/passwd was hardlinked"
+        );
         for p in ["/pwned", "/etc/pwned", "/tmp/pwned", "/etc/passwd-pwned"] {
             assert!(!Path::new(p).exists(), "{p} was written outside OUTPUT");
         }
@@ -48,13 +54,30 @@ fn export(layers: &[Vec<u8>]) -> (Fixture, std::path::PathBuf, std::process::Out
 
 /// `export`, with the peak memory of the regpull process in KiB.
 fn export_measured(layers: &[Vec<u8>]) -> (Fixture, std::path::PathBuf, std::process::Output, u64) {
-    let layers: Vec<(Vec<u8>, Compression)> = layers.iter().map(|t| (t.clone(), Compression::Gzip)).collect();
-    let fx = Fixture::new_in(crate::fast_tmp(), &[(NAME, &layers::image(&layers, json!({})))]);
+    let layers: Vec<(Vec<u8>, Compression)> = layers
+        .iter()
+        .map(|t| (t.clone(), Compression::Gzip))
+        .collect();
+    let fx = Fixture::new_in(
+        crate::fast_tmp(),
+        &[(NAME, &layers::image(&layers, json!({})))],
+    );
     std::fs::create_dir(fx.path("work")).unwrap();
     std::fs::write(fx.path("work/sentinel"), "outside").unwrap();
     let out = fx.path("work/out");
     let layout = fx.layout.display().to_string();
-    let args = ["export", NAME, "-l", &layout, "--pull", "never", "-o", out.to_str().unwrap(), "--format", "rootfs"];
+    let args = [
+        "export",
+        NAME,
+        "-l",
+        &layout,
+        "--pull",
+        "never",
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "rootfs",
+    ];
     let (result, rss) = crate::support::run_measured(&crate::support::regpull_command(&args));
     (fx, out, result, rss)
 }
@@ -63,7 +86,10 @@ fn export_measured(layers: &[Vec<u8>]) -> (Fixture, std::path::PathBuf, std::pro
 fn contained(fx: &Fixture, host: &Host) {
     host.unchanged();
     assert_eq!(crate::names(&fx.path("work")), ["out", "sentinel"]);
-    assert_eq!(std::fs::read_to_string(fx.path("work/sentinel")).unwrap(), "outside");
+    assert_eq!(
+        std::fs::read_to_string(fx.path("work/sentinel")).unwrap(),
+        "outside"
+    );
     assert_eq!(crate::names(fx.dir.path()), ["oci", "work"]);
 }
 
@@ -78,7 +104,12 @@ fn dot_dot_and_absolute_names_stay_inside() {
     ])]);
     ok(&result);
     contained(&fx, &host);
-    for (p, c) in [("pwned", "a"), ("etc/pwned", "b"), ("etc/passwd-pwned", "c"), ("tmp/pwned", "d")] {
+    for (p, c) in [
+        ("pwned", "a"),
+        ("etc/pwned", "b"),
+        ("etc/passwd-pwned", "c"),
+        ("tmp/pwned", "d"),
+    ] {
         assert_eq!(std::fs::read_to_string(out.join(p)).unwrap(), c, "{p}");
     }
 }
@@ -105,11 +136,27 @@ fn files_written_through_symlinks_land_inside() {
     ]);
     ok(&result);
     contained(&fx, &host);
-    assert_eq!(std::fs::read_to_string(out.join("pwned")).unwrap(), "same layer, through /");
-    assert_eq!(std::fs::read_to_string(out.join("tmp/pwned")).unwrap(), "same layer, through ../..");
-    assert_eq!(std::fs::read_to_string(out.join("etc/passwd")).unwrap(), "next layer, through /etc\n");
-    assert_eq!(std::fs::read_to_string(out.join("etc/passwd-pwned")).unwrap(), "a chain of links");
-    assert!(std::fs::symlink_metadata(out.join("etc-link")).unwrap().is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(out.join("pwned")).unwrap(),
+        "same layer, through /"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("tmp/pwned")).unwrap(),
+        "same layer, through ../.."
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("etc/passwd")).unwrap(),
+        "next layer, through /etc\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("etc/passwd-pwned")).unwrap(),
+        "a chain of links"
+    );
+    assert!(
+        std::fs::symlink_metadata(out.join("etc-link"))
+            .unwrap()
+            .is_symlink()
+    );
 }
 
 #[test]
@@ -119,10 +166,20 @@ fn a_hardlink_to_the_hosts_etc_passwd_is_refused_or_kept_inside() {
     let (fx, _, result) = export(&[tar(&[hardlink("stolen", "/etc/passwd")])]);
     assert_eq!(result.status.code(), Some(7), "{}", text(&result.stderr));
     let err = text(&result.stderr);
-    assert!(err.contains("layer 1 of 1") && err.contains("entry \"stolen\"") && err.contains("\"/etc/passwd\""), "{err}");
+    assert!(
+        err.contains("layer 1 of 1")
+            && err.contains("entry \"stolen\"")
+            && err.contains("\"/etc/passwd\""),
+        "{err}"
+    );
     contained_without_output(&fx, &host);
     // The image has one: the link is to the image's.
-    let (fx, out, result) = export(&[tar(&[dir("etc"), file("etc/passwd", "image\n"), hardlink("stolen", "/etc/passwd"), hardlink("up", "../../../etc/passwd")])]);
+    let (fx, out, result) = export(&[tar(&[
+        dir("etc"),
+        file("etc/passwd", "image\n"),
+        hardlink("stolen", "/etc/passwd"),
+        hardlink("up", "../../../etc/passwd"),
+    ])]);
     ok(&result);
     contained(&fx, &host);
     let ino = |p: &str| std::fs::metadata(out.join(p)).unwrap().ino();
@@ -133,16 +190,25 @@ fn a_hardlink_to_the_hosts_etc_passwd_is_refused_or_kept_inside() {
 /// A failed export leaves no OUTPUT and no staging directory.
 fn contained_without_output(fx: &Fixture, host: &Host) {
     host.unchanged();
-    assert_eq!(crate::names(&fx.path("work")), ["sentinel"], "nothing half-written is left");
+    assert_eq!(
+        crate::names(&fx.path("work")),
+        ["sentinel"],
+        "nothing half-written is left"
+    );
 }
 
 #[test]
 fn a_declared_size_of_one_terabyte_is_an_error_naming_the_entry() {
     let host = Host::now();
-    let (fx, _, result) = export(&[tar(&[file("huge", vec![b'x'; 1000]).declared_size(1 << 40)])]);
+    let (fx, _, result) = export(&[tar(
+        &[file("huge", vec![b'x'; 1000]).declared_size(1 << 40)],
+    )]);
     assert_eq!(result.status.code(), Some(7), "{}", text(&result.stderr));
     let err = text(&result.stderr);
-    assert!(err.contains("entry \"huge\"") || err.contains("cannot be read as a tar stream"), "{err}");
+    assert!(
+        err.contains("entry \"huge\"") || err.contains("cannot be read as a tar stream"),
+        "{err}"
+    );
     assert!(err.contains("layer 1 of 1"), "{err}");
     contained_without_output(&fx, &host);
 }
@@ -165,5 +231,8 @@ fn a_tar_bomb_of_a_million_empty_files_is_contained_in_bounded_memory() {
     assert!(said.contains("1000000 files"), "{said}");
     // What grows with the entry count is 8 bytes an entry (the layer's own
     // names, for its whiteouts) and a little per directory.
-    assert!(rss_kib < 128 * 1024, "peak RSS {rss_kib} KiB for a million empty files");
+    assert!(
+        rss_kib < 128 * 1024,
+        "peak RSS {rss_kib} KiB for a million empty files"
+    );
 }

@@ -230,6 +230,12 @@ pub fn run_measured(cmd: &Command) -> (std::process::Output, u64) {
     }
     let out = timed.stdin(std::process::Stdio::null()).output().unwrap();
     let kib = std::fs::read_to_string(report.path()).unwrap();
-    let kib = kib.lines().last().unwrap_or_default().trim().parse().unwrap_or_else(|_| panic!("GNU time said {kib:?}"));
+    let kib = kib
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("GNU time said {kib:?}"));
     (out, kib)
 }
