@@ -29,4 +29,5 @@ fn help_texts() {
     check("verify-help", &["verify", "--help"]);
     check("rm-help", &["rm", "--help"]);
     check("inspect-help", &["inspect", "--help"]);
+    check("export-help", &["export", "--help"]);
 }

@@ -64,11 +64,12 @@ pub struct ExportArgs {
     #[arg(long, env = "REGPULL_RETRIES", default_value_t = 5, value_name = "N")]
     pub retries: u32,
 
-    /// Print only the result line.
+    /// Print only the result line (on stderr: stdout may carry the archive).
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Print JSON lines on stderr-free stdout (docs/json.md); not with `-o -`.
+    /// Print JSON lines on stdout (docs/json.md): each layer unpacked and what
+    /// was exported. Not with `-o -`, whose stdout is the archive.
     #[arg(long)]
     pub json: bool,
 
