@@ -310,3 +310,22 @@ fn a_partial_blob_is_resumed_by_the_next_writer_and_wrong_data_is_discarded() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A layout shared between users (a cluster's prefetch cache) is readable by
+/// all of them: index.json and the blobs are not private to the writer.
+#[test]
+fn a_layout_is_readable_by_other_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout::open_or_create(dir.path().join("oci")).unwrap();
+    let img = image::image("linux", "amd64", &[&[("f", b"x")]]);
+    image::store(&layout, "docker.io/library/shared:1", &img);
+    let root = layout.root();
+    let mut files = files_under(&root.join("blobs"));
+    files.push(root.join("index.json").display().to_string());
+    files.push(root.join("oci-layout").display().to_string());
+    for f in files {
+        let mode = fs::metadata(&f).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "{f} has mode {mode:o}");
+    }
+}

@@ -125,8 +125,11 @@ impl Layout {
             path: path.to_path_buf(),
             source,
         };
+        // Readable by everyone the umask allows, like the blobs: a layout
+        // shared between users (a cluster's prefetch cache) is read by all.
         let mut tmp = tempfile::Builder::new()
             .suffix(".tmp")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
             .tempfile_in(self.tmp_dir())
             .map_err(write_err)?;
         tmp.write_all(bytes).map_err(write_err)?;
