@@ -126,6 +126,10 @@ fn certificate_problem(e: &PullError) -> bool {
     matches!(e.kind.registry_error(), Some(RegistryError::Connect { .. }))
 }
 
+const MISSING_LAYER: &str =
+    "`regpull verify --repair` pulls missing blobs again; `regpull export --pull always` does too";
+const DAMAGED_LAYER: &str = "the layer in the layout is not the one the image names; `regpull verify --repair` replaces damaged blobs";
+
 /// A hint for a failed export.
 pub fn for_export(e: &crate::export::ExportError) -> Option<String> {
     use crate::export::ExportError as E;
@@ -136,15 +140,17 @@ pub fn for_export(e: &crate::export::ExportError) -> Option<String> {
             layout.display()
         )),
         E::Image(i) => for_pull(&i.pull),
-        E::Unpack { source, .. } if matches!(**source, U::MissingLayer { .. }) => Some(
-            "`regpull verify --repair` pulls missing blobs again; `regpull export --pull always` does too".into(),
-        ),
-        E::Unpack { source, .. } if matches!(**source, U::DiffId { .. } | U::LayerSize { .. }) => Some(
-            "the layer in the layout is not the one the image names; `regpull verify --repair` replaces damaged blobs".into(),
-        ),
-        E::Unpack { source, .. } if source.class() == ErrorClass::LocalIo => Some(
-            "check free space and permissions where OUTPUT is written".into(),
-        ),
+        E::Unpack { source, .. } if matches!(**source, U::MissingLayer { .. }) => {
+            Some(MISSING_LAYER.into())
+        }
+        E::MissingLayer { .. } => Some(MISSING_LAYER.into()),
+        E::Unpack { source, .. } if matches!(**source, U::DiffId { .. } | U::LayerSize { .. }) => {
+            Some(DAMAGED_LAYER.into())
+        }
+        E::LayerMismatch { .. } | E::DiffId { .. } => Some(DAMAGED_LAYER.into()),
+        E::Unpack { source, .. } if source.class() == ErrorClass::LocalIo => {
+            Some("check free space and permissions where OUTPUT is written".into())
+        }
         _ => None,
     }
 }

@@ -7,8 +7,10 @@
 mod support;
 
 mod archives;
+mod failures;
 mod hostile;
 mod images;
+mod rootless;
 mod runtime;
 mod sif;
 mod squashfs;

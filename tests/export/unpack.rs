@@ -45,7 +45,7 @@ fn without_runtime(mut l: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
     l
 }
 
-fn umoci_tree(fx: &Fixture, rootless: bool) -> BTreeMap<String, Node> {
+pub fn umoci_tree(fx: &Fixture, rootless: bool) -> BTreeMap<String, Node> {
     require_tool("umoci", "umoci");
     let bundle = fx.path(if rootless { "umoci-rootless" } else { "umoci" });
     let image = format!("{}:{UMOCI_NAME}", fx.layout.display());
