@@ -32,7 +32,7 @@ fn nothing_left(fx: &Fixture, expected: &[&str]) {
 fn a_layer_that_does_not_match_its_diff_id_is_exit_7_naming_it() {
     let img = small();
     let wrong = regpull::Digest::sha256_of(b"another layer");
-    let img = layers::image_of(img.layers, &[wrong.clone()], json!({}));
+    let img = layers::image_of(img.layers, std::slice::from_ref(&wrong), json!({}));
     let fx = Fixture::new(&[(NAME, &img)]);
     let out = fx.path("out.sqsh");
     let result = fx.export(NAME, &["-o", out.to_str().unwrap()]);
