@@ -3,10 +3,14 @@
 # loopback Distribution registry with regpull and with `skopeo copy`, reporting
 # wall time and peak RSS (GNU time), plus an up-to-date re-pull.
 #
-#   scripts/bench.sh            # 1 GiB in 8 layers
+#   scripts/bench.sh            # 1 GiB in 8 layers, then the export benchmark
 #   BENCH_MIB=4096 BENCH_LAYERS=16 scripts/bench.sh
+#   scripts/bench.sh export     # only the export benchmark (scripts/bench_export.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = export ]; then
+  exec scripts/bench_export.sh
+fi
 MIB=${BENCH_MIB:-1024}
 LAYERS=${BENCH_LAYERS:-8}
 
@@ -136,3 +140,6 @@ requests=$(tail -n +"$((before + 1))" "$work/registry.log" | grep 'response comp
   sed -E 's#/v2/.+/manifests/.*#/v2/*/manifests/*#; s#/v2/.+/blobs/.*#/v2/*/blobs/*#' | sort | uniq -c)
 echo "requests made by the up-to-date re-run:"
 echo "$requests"
+
+# Export: a 1 GiB multi-layer image from a layout, against umoci (+ mksquashfs).
+BENCH_LAYERS=6 scripts/bench_export.sh
