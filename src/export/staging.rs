@@ -44,6 +44,12 @@ impl Staging {
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(".regpull-tmp");
+        if !parent.is_dir() {
+            return Err(ExportError::Output {
+                path: output.to_path_buf(),
+                problem: format!("cannot be made: {} is not a directory", parent.display()),
+            });
+        }
         let dir = parent.join(tmp_name);
         match fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {}

@@ -183,3 +183,44 @@ fn an_unprivileged_squashfs_is_root_owned_and_keeps_unreadable_files() {
         "{listed}"
     );
 }
+
+/// Root inside a user namespace (a rootless container) cannot chown to the
+/// image's ids or make devices: it exports as an unprivileged user does.
+#[test]
+fn root_in_a_user_namespace_exports_rootless() {
+    require_tool("unshare", "util-linux");
+    let fx = Fixture::new(&[(NAME, &images::every_case(false))]);
+    let out = fx.path("rootfs");
+    let layout = fx.layout.display().to_string();
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--user",
+        "--map-root-user",
+        "--",
+        env!("CARGO_BIN_EXE_regpull"),
+    ]);
+    cmd.args([
+        "export",
+        NAME,
+        "-l",
+        &layout,
+        "--pull",
+        "never",
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "rootfs",
+    ]);
+    for var in crate::support::ISOLATED_ENV {
+        cmd.env_remove(var);
+    }
+    let said = ok(&cmd.output().unwrap());
+    assert!(said.contains("2 device nodes left out"), "{said}");
+    let l = tree::listing(&out, XATTRS);
+    assert_eq!(
+        (l["home/app/data"].uid, l["bigid"].uid),
+        (0, 0),
+        "ids the namespace cannot map are not tried"
+    );
+    assert!(!l.contains_key("dev/null"));
+}

@@ -61,11 +61,7 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
             Output::Path(args.output.clone())
         },
         force: args.force,
-        ownership: if rustix::process::geteuid().is_root() {
-            Ownership::Keep
-        } else {
-            Ownership::Caller
-        },
+        ownership: ownership(),
         squashfs_comp: comp_of(args.squashfs_comp),
         mksquashfs: PathBuf::from("mksquashfs"),
         source_date_epoch: source_date_epoch()?,
@@ -171,6 +167,21 @@ fn comp_of(c: CompArg) -> SquashfsComp {
         CompArg::Lzo => SquashfsComp::Lzo,
         CompArg::Xz => SquashfsComp::Xz,
         CompArg::Zstd => SquashfsComp::Zstd,
+    }
+}
+
+/// The image's owners and devices need real root: uid 0 in the machine's own
+/// user namespace. Root inside a user namespace (a rootless container, where
+/// `chown` to most ids fails) exports as an unprivileged user does, as umoci
+/// does ("partial rootless").
+fn ownership() -> Ownership {
+    let real_root = rustix::process::geteuid().is_root()
+        && std::fs::read_to_string("/proc/self/uid_map")
+            .is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]);
+    if real_root {
+        Ownership::Keep
+    } else {
+        Ownership::Caller
     }
 }
 
