@@ -10,7 +10,7 @@ use super::error::ExportError;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::platform::Platform;
-use crate::pull::inspect::{Inspection, local_image};
+use crate::pull::inspect::{ConfigSummary, Inspection, local_image};
 use crate::reference::ImageRef;
 use crate::unpack::Layer;
 
@@ -79,7 +79,7 @@ impl Image {
             })
             .collect();
         Ok(Image {
-            run: RunConfig::from_config(&config),
+            run: RunConfig::new(&local.inspection.config, &config),
             name,
             reference: reference.clone(),
             inspection: local.inspection,
@@ -111,44 +111,24 @@ fn diff_ids(config: &Value) -> Result<Vec<Digest>, String> {
 }
 
 impl RunConfig {
-    pub fn from_config(config: &Value) -> RunConfig {
-        let run = config.get("config").unwrap_or(&Value::Null);
-        let strings = |k: &str| -> Vec<String> {
-            run.get(k)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let mut architecture = text(config, "architecture");
-        let variant = text(config, "variant");
-        if !variant.is_empty() {
+    /// The run config from the summary `inspect` made of the config, and the
+    /// config's Volumes (which the summary leaves out).
+    pub fn new(summary: &ConfigSummary, config: &Value) -> RunConfig {
+        let mut architecture = summary.architecture.clone().unwrap_or_default();
+        if let Some(variant) = &summary.variant {
             architecture = format!("{architecture}/{variant}");
         }
         RunConfig {
-            entrypoint: strings("Entrypoint"),
-            cmd: strings("Cmd"),
-            env: strings("Env"),
-            working_dir: text(run, "WorkingDir"),
-            volumes: run
-                .get("Volumes")
+            entrypoint: summary.entrypoint.clone().unwrap_or_default(),
+            cmd: summary.cmd.clone().unwrap_or_default(),
+            env: summary.env.clone(),
+            working_dir: summary.working_dir.clone().unwrap_or_default(),
+            volumes: config
+                .pointer("/config/Volumes")
                 .and_then(Value::as_object)
                 .map(|o| o.keys().cloned().collect())
                 .unwrap_or_default(),
-            labels: run
-                .get("Labels")
-                .and_then(Value::as_object)
-                .map(|o| {
-                    o.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            labels: summary.labels.clone(),
             architecture,
         }
     }

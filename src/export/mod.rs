@@ -216,36 +216,30 @@ pub fn export(
             });
         }
     };
+    // rootfs, squashfs and sif all start from the unpacked root filesystem.
     let staging = Staging::begin(path, opts.force)?;
-    match opts.format {
-        Format::Rootfs => {
-            let dir = staging.path("rootfs");
-            report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
-            progress.step("renaming the result into place");
-            staging.commit(&dir)?;
-        }
+    let dir = staging.path("rootfs");
+    report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
+    let built = match opts.format {
         Format::Squashfs => {
-            let dir = staging.path("rootfs");
-            report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
             progress.step("packing it with mksquashfs");
             let file = staging.path("image.sqsh");
             squashfs::build(&dir, &file, 0, opts)?;
-            report.bytes = Some(finish_file(&file)?);
-            progress.step("renaming the result into place");
-            staging.commit(&file)?;
+            file
         }
         Format::Sif => {
-            let dir = staging.path("rootfs");
-            report.unpacked = Some(rootfs::build(layout, &image, &dir, opts, progress)?);
             progress.step("packing it with mksquashfs into a SIF");
             let file = staging.path("image.sif");
             sif_file::build(&dir, &file, &image, opts)?;
-            report.bytes = Some(finish_file(&file)?);
-            progress.step("renaming the result into place");
-            staging.commit(&file)?;
+            file
         }
-        Format::DockerArchive | Format::OciArchive => unreachable!("archives are written above"),
+        _ => dir,
+    };
+    if opts.format != Format::Rootfs {
+        report.bytes = Some(finish_file(&built)?);
     }
+    progress.step("renaming the result into place");
+    staging.commit(&built)?;
     Ok(report)
 }
 

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use rustix::fs::{FileType, Mode, OFlags, Timespec, Timestamps};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timespec, Timestamps};
 
 use super::paths::{clean, split_last};
 use super::remove::{kind_at, remove_all};
@@ -88,14 +88,9 @@ pub fn add_extras(dest: &Path, extras: &[Extra], time: i64) -> std::io::Result<(
                         &dir.fd,
                         name,
                         Mode::from_raw_mode(*mode),
-                        rustix::fs::AtFlags::empty(),
+                        AtFlags::empty(),
                     )?;
-                    rustix::fs::utimensat(
-                        &dir.fd,
-                        name,
-                        &times,
-                        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                    )?;
+                    stamp_at(&dir.fd, name, &times)?;
                     changed = true;
                 }
             }
@@ -106,12 +101,7 @@ pub fn add_extras(dest: &Path, extras: &[Extra], time: i64) -> std::io::Result<(
                 ..
             } => {
                 if existing.is_none() || *replace {
-                    if existing.is_some() {
-                        remove_all(&dir.fd, name)?;
-                        if matches!(existing, Some(FileType::Directory | FileType::Symlink)) {
-                            root.forget();
-                        }
-                    }
+                    clear(&mut root, &dir.fd, name, existing)?;
                     let flags = OFlags::WRONLY
                         | OFlags::CREATE
                         | OFlags::EXCL
@@ -126,17 +116,9 @@ pub fn add_extras(dest: &Path, extras: &[Extra], time: i64) -> std::io::Result<(
                 }
             }
             Extra::Symlink { target, .. } => {
-                if existing.is_some() {
-                    remove_all(&dir.fd, name)?;
-                    root.forget();
-                }
+                clear(&mut root, &dir.fd, name, existing)?;
                 rustix::fs::symlinkat(target.as_str(), &dir.fd, name)?;
-                rustix::fs::utimensat(
-                    &dir.fd,
-                    name,
-                    &times,
-                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                )?;
+                stamp_at(&dir.fd, name, &times)?;
                 changed = true;
             }
         }
@@ -144,5 +126,28 @@ pub fn add_extras(dest: &Path, extras: &[Extra], time: i64) -> std::io::Result<(
             rustix::fs::futimens(&dir.fd, &before)?;
         }
     }
+    Ok(())
+}
+
+/// Removes what is at `name` (never following it), so that something new
+/// can be made there.
+fn clear(
+    root: &mut Root,
+    dir: &std::os::fd::OwnedFd,
+    name: &[u8],
+    existing: Option<FileType>,
+) -> std::io::Result<()> {
+    if existing.is_some() {
+        remove_all(dir, name)?;
+    }
+    if matches!(existing, Some(FileType::Directory | FileType::Symlink)) {
+        // It may have been on a remembered path.
+        root.forget();
+    }
+    Ok(())
+}
+
+fn stamp_at(dir: &std::os::fd::OwnedFd, name: &[u8], times: &Timestamps) -> std::io::Result<()> {
+    rustix::fs::utimensat(dir, name, times, AtFlags::SYMLINK_NOFOLLOW)?;
     Ok(())
 }

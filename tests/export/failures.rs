@@ -88,18 +88,8 @@ fn sigkill_mid_export_leaves_no_output_and_the_next_export_cleans_up() {
     let fx = Fixture::new(&[(NAME, &img)]);
     let out = fx.path("img.sqsh");
     let staging = fx.path(".img.sqsh.regpull-tmp");
-    let layout = fx.layout.display().to_string();
-    let args = [
-        "export",
-        NAME,
-        "-l",
-        &layout,
-        "--pull",
-        "never",
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    let mut child = crate::support::regpull_command(&args)
+    let mut child = fx
+        .export_command(NAME, &["-o", out.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

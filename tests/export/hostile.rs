@@ -65,20 +65,8 @@ fn export_measured(layers: &[Vec<u8>]) -> (Fixture, std::path::PathBuf, std::pro
     std::fs::create_dir(fx.path("work")).unwrap();
     std::fs::write(fx.path("work/sentinel"), "outside").unwrap();
     let out = fx.path("work/out");
-    let layout = fx.layout.display().to_string();
-    let args = [
-        "export",
-        NAME,
-        "-l",
-        &layout,
-        "--pull",
-        "never",
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "rootfs",
-    ];
-    let (result, rss) = crate::support::run_measured(&crate::support::regpull_command(&args));
+    let cmd = fx.export_command(NAME, &["-o", out.to_str().unwrap(), "--format", "rootfs"]);
+    let (result, rss) = crate::support::run_measured(&cmd);
     (fx, out, result, rss)
 }
 

@@ -47,12 +47,31 @@ impl Fixture {
         self.dir.path().join(name)
     }
 
+    /// The arguments of `regpull export REF -l LAYOUT --pull never EXTRA...`.
+    pub fn export_args(&self, reference: &str, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = ["export", reference, "-l"].map(String::from).to_vec();
+        args.push(self.layout.display().to_string());
+        args.extend(["--pull", "never"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// The isolated regpull command for `export_args`.
+    pub fn export_command(&self, reference: &str, extra: &[&str]) -> std::process::Command {
+        support::regpull_command(&self.export_args(reference, extra))
+    }
+
+    /// Runs `export_command`, with `env` set.
+    pub fn export_env(&self, reference: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.export_command(reference, extra);
+        cmd.envs(env.iter().copied())
+            .stdin(std::process::Stdio::null());
+        cmd.output().unwrap()
+    }
+
     /// `regpull export REF -l LAYOUT --pull never EXTRA...`.
     pub fn export(&self, reference: &str, extra: &[&str]) -> Output {
-        let layout = self.layout.display().to_string();
-        let mut args = vec!["export", reference, "-l", &layout, "--pull", "never"];
-        args.extend_from_slice(extra);
-        support::regpull(&args, None)
+        self.export_env(reference, extra, &[])
     }
 }
 

@@ -70,15 +70,20 @@ fn layout_state(dir: &Path) -> Vec<(String, u64, u32, i64)> {
 }
 
 fn export_as_nobody(fx: &Fixture, extra: &[&str]) -> Output {
-    let exe = env!("CARGO_BIN_EXE_regpull");
-    let mut cmd = as_nobody(exe);
     let layout = fx.layout.display().to_string();
-    cmd.args(["export", NAME, "-l", &layout, "--pull", "missing"])
-        .args(extra);
+    let mut args = vec!["export", NAME, "-l", &layout, "--pull", "missing"];
+    args.extend_from_slice(extra);
+    run_wrapped(as_nobody(env!("CARGO_BIN_EXE_regpull")), &args)
+}
+
+/// `wrapper` (which ends with the regpull binary) given `args`, in the
+/// isolated environment every test runs regpull in.
+fn run_wrapped<S: AsRef<std::ffi::OsStr>>(mut wrapper: Command, args: &[S]) -> Output {
+    wrapper.args(args);
     for var in crate::support::ISOLATED_ENV {
-        cmd.env_remove(var);
+        wrapper.env_remove(var);
     }
-    cmd.env("HOME", "/nonexistent").output().unwrap()
+    wrapper.env("HOME", "/nonexistent").output().unwrap()
 }
 
 fn umoci_rootless(fx: &Fixture) -> BTreeMap<String, Node> {
@@ -191,30 +196,15 @@ fn root_in_a_user_namespace_exports_rootless() {
     require_tool("unshare", "util-linux");
     let fx = Fixture::new(&[(NAME, &images::every_case(false))]);
     let out = fx.path("rootfs");
-    let layout = fx.layout.display().to_string();
-    let mut cmd = Command::new("unshare");
-    cmd.args([
+    let mut unshare = Command::new("unshare");
+    unshare.args([
         "--user",
         "--map-root-user",
         "--",
         env!("CARGO_BIN_EXE_regpull"),
     ]);
-    cmd.args([
-        "export",
-        NAME,
-        "-l",
-        &layout,
-        "--pull",
-        "never",
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "rootfs",
-    ]);
-    for var in crate::support::ISOLATED_ENV {
-        cmd.env_remove(var);
-    }
-    let said = ok(&cmd.output().unwrap());
+    let args = fx.export_args(NAME, &["-o", out.to_str().unwrap(), "--format", "rootfs"]);
+    let said = ok(&run_wrapped(unshare, &args));
     assert!(said.contains("2 device nodes left out"), "{said}");
     let l = tree::listing(&out, XATTRS);
     assert_eq!(

@@ -64,24 +64,10 @@ fn every_compressor_is_used_as_asked() {
 #[test]
 fn source_date_epoch_makes_the_same_bytes_twice() {
     let fx = Fixture::new(&[(NAME, &images::every_case(false))]);
-    let layout = fx.layout.display().to_string();
     let export = |name: &str| {
         let out = fx.path(name);
-        let args = [
-            "export",
-            NAME,
-            "-l",
-            &layout,
-            "--pull",
-            "never",
-            "-o",
-            out.to_str().unwrap(),
-        ];
-        ok(&crate::support::regpull_env(
-            &args,
-            None,
-            &[("SOURCE_DATE_EPOCH", "1700000000")],
-        ));
+        let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+        ok(&fx.export_env(NAME, &["-o", out.to_str().unwrap()], &env));
         std::fs::read(out).unwrap()
     };
     let first = export("a.sqsh");
@@ -106,18 +92,11 @@ fn source_date_epoch_makes_the_same_bytes_twice() {
 fn a_missing_mksquashfs_is_named_with_its_package_and_leaves_nothing() {
     let fx = Fixture::new(&[(NAME, &images::every_case(false))]);
     let sqsh = fx.path("none.sqsh");
-    let layout = fx.layout.display().to_string();
-    let args = [
-        "export",
+    let out = fx.export_env(
         NAME,
-        "-l",
-        &layout,
-        "--pull",
-        "never",
-        "-o",
-        sqsh.to_str().unwrap(),
-    ];
-    let out = crate::support::regpull_env(&args, None, &[("PATH", "/nonexistent")]);
+        &["-o", sqsh.to_str().unwrap()],
+        &[("PATH", "/nonexistent")],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(
