@@ -79,11 +79,23 @@ pub fn layer(files: &[(&str, &[u8])]) -> (Blob, Digest) {
 pub fn image(os: &str, arch: &str, layers: &[&[(&str, &[u8])]]) -> TestImage {
     let (blobs, diff_ids): (Vec<Blob>, Vec<Digest>) =
         layers.iter().map(|files| layer(files)).unzip();
+    assemble(os, arch, blobs, &diff_ids, json!({"Cmd": ["/bin/sh"]}))
+}
+
+/// An OCI image for `os/arch` from ready layer blobs, the diff_ids its config
+/// claims for them, and the config's `config` object.
+pub fn assemble(
+    os: &str,
+    arch: &str,
+    layers: Vec<Blob>,
+    diff_ids: &[Digest],
+    run: serde_json::Value,
+) -> TestImage {
     let config = json!({
         "created": "2024-01-01T00:00:00Z",
         "architecture": arch,
         "os": os,
-        "config": {"Cmd": ["/bin/sh"]},
+        "config": run,
         "rootfs": {"type": "layers", "diff_ids": diff_ids.iter().map(ToString::to_string).collect::<Vec<_>>()},
         "history": diff_ids.iter().map(|_| json!({"created": "2024-01-01T00:00:00Z", "created_by": "regpull test kit"})).collect::<Vec<_>>(),
     });
@@ -92,12 +104,12 @@ pub fn image(os: &str, arch: &str, layers: &[&[(&str, &[u8])]]) -> TestImage {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": config.descriptor(),
-        "layers": blobs.iter().map(Blob::descriptor).collect::<Vec<_>>(),
+        "layers": layers.iter().map(Blob::descriptor).collect::<Vec<_>>(),
     });
     TestImage {
         manifest: Blob::new(OCI_MANIFEST, serde_json::to_vec_pretty(&manifest).unwrap()),
         config,
-        layers: blobs,
+        layers,
     }
 }
 

@@ -6,9 +6,9 @@
 use std::io::Write;
 
 use regpull::Digest;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::image::{Blob, OCI_CONFIG, OCI_MANIFEST, TestImage};
+use super::image::{Blob, TestImage};
 
 pub const MTIME: u64 = 1_700_000_000;
 
@@ -284,26 +284,7 @@ pub fn image(layers: &[(Vec<u8>, Compression)], run: Value) -> TestImage {
     image_of(blobs, &diff_ids, run)
 }
 
-/// An image from ready blobs and the diff_ids its config should claim.
+/// A linux/amd64 image from ready blobs and the diff_ids its config should claim.
 pub fn image_of(layers: Vec<Blob>, diff_ids: &[Digest], run: Value) -> TestImage {
-    let config = json!({
-        "created": "2024-01-01T00:00:00Z",
-        "architecture": "amd64",
-        "os": "linux",
-        "config": run,
-        "rootfs": {"type": "layers", "diff_ids": diff_ids.iter().map(ToString::to_string).collect::<Vec<_>>()},
-        "history": diff_ids.iter().map(|_| json!({"created": "2024-01-01T00:00:00Z", "created_by": "regpull test kit"})).collect::<Vec<_>>(),
-    });
-    let config = Blob::new(OCI_CONFIG, serde_json::to_vec(&config).unwrap());
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": config.descriptor(),
-        "layers": layers.iter().map(Blob::descriptor).collect::<Vec<_>>(),
-    });
-    TestImage {
-        manifest: Blob::new(OCI_MANIFEST, serde_json::to_vec_pretty(&manifest).unwrap()),
-        config,
-        layers,
-    }
+    super::image::assemble("linux", "amd64", layers, diff_ids, run)
 }
