@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use regpull::export::{
-    self, ExportOptions, ExportProgress, ExportReport, Format, Output, SquashfsComp,
+    self, ExportError, ExportOptions, ExportProgress, ExportReport, Format, Output, SquashfsComp,
 };
 use regpull::pull::{self, ImageRequest, Progress, Silent};
 use regpull::unpack::{LayerName, Ownership, UnpackProgress};
@@ -52,7 +52,20 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
     }
     let dir = &args.layout.dir;
     pull_first(args, &reference, &platform)?;
-    let layout = Layout::open(dir).map_err(settings::layout_error(dir))?;
+    let layout = match Layout::open(dir) {
+        Ok(layout) => layout,
+        // Only --pull never gets here without a layout, and must not make one.
+        Err(_) if !dir.exists() => {
+            return Err(Error::Export {
+                name: reference.normalized(),
+                source: Box::new(ExportError::NotInLayout {
+                    name: reference.normalized(),
+                    layout: dir.clone(),
+                }),
+            });
+        }
+        Err(e) => return Err(settings::layout_error(dir)(e)),
+    };
     let opts = ExportOptions {
         format,
         output: if to_stdout {
