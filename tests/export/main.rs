@@ -9,6 +9,7 @@ mod support;
 mod archives;
 mod hostile;
 mod images;
+mod pull;
 mod runtime;
 mod sif;
 mod squashfs;
