@@ -14,6 +14,8 @@ use crate::support::push::{PushAuth, Pusher};
 use crate::support::{blob_gets, regpull, regpull_command, require_tool, text};
 use crate::{Fixture, names, ok};
 
+mod json;
+
 const HELLO: &[u8] = b"hello from the registry\n";
 
 fn sample() -> TestImage {
