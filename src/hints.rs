@@ -139,6 +139,9 @@ pub fn for_export(e: &crate::export::ExportError) -> Option<String> {
             "pull it first (`regpull pull {name} -o {}`), or drop --pull never",
             layout.display()
         )),
+        E::Image(i) if matches!(i.pull.kind, crate::pull::ImageError::NoMatchingPlatform { .. }) => Some(
+            "the layout holds the platforms listed: export one with --platform, or drop --pull never to pull the one asked for".into(),
+        ),
         E::Image(i) => for_pull(&i.pull),
         E::Unpack { source, .. } if matches!(**source, U::MissingLayer { .. }) => {
             Some(MISSING_LAYER.into())

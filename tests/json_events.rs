@@ -1,6 +1,7 @@
 //! `--json` as scripts read it: every event checked against docs/json.md, the
 //! event streams of a fresh pull, an up-to-date re-pull, a retried pull, a
 //! failing pull per exit class, and a prefetch list with bad entries.
+//! (Export's own streams are tested in tests/export/pull/json.rs.)
 
 mod support;
 
@@ -342,6 +343,7 @@ async fn every_documented_event_type_is_printed_and_nothing_else() {
     let name = format!("{}/app:1", reg.host);
     let list = dir.path().join("list.txt");
     std::fs::write(&list, format!("{name}\n{}/app:missing\n", reg.host)).unwrap();
+    let rootfs = dir.path().join("rootfs").display().to_string();
     let runs: Vec<Vec<&str>> = vec![
         vec!["pull", "--json", "-o", &out_arg, &name],
         vec![
@@ -368,6 +370,9 @@ async fn every_documented_event_type_is_printed_and_nothing_else() {
         vec!["inspect", "--json", &name],
         vec!["inspect", "--json", "--layout", &out_arg, &name],
         vec!["verify", "--json", "--layout", &out_arg],
+        vec![
+            "export", "--json", "-l", &out_arg, &name, "-o", &rootfs, "--format", "rootfs",
+        ],
     ];
     let mut seen = BTreeSet::new();
     let mut record = |run: Run, args: &[&str]| {

@@ -46,6 +46,7 @@ impl Image {
         layout: &Layout,
         reference: &ImageRef,
         platform: &Platform,
+        strict_platform: bool,
     ) -> Result<Image, ExportError> {
         let name = reference.normalized();
         let local =
@@ -53,6 +54,9 @@ impl Image {
                 name: name.clone(),
                 layout: layout.root().to_path_buf(),
             })?;
+        if strict_platform {
+            local.require_platform(layout, reference, platform)?;
+        }
         let bad = |reason: String| ExportError::Config {
             name: name.clone(),
             reason,

@@ -119,6 +119,9 @@ impl SquashfsComp {
 pub struct ExportOptions {
     pub format: Format,
     pub output: Output,
+    /// The platform was asked for, not this machine's by default: a lone
+    /// manifest in the layout for another platform is refused, not exported.
+    pub strict_platform: bool,
     /// Replace an OUTPUT that exists and is not empty.
     pub force: bool,
     /// Root: the image's owners and devices; otherwise the caller's.
@@ -164,7 +167,7 @@ pub fn export(
     progress: &dyn ExportProgress,
     stdout: &mut dyn Write,
 ) -> Result<ExportReport, ExportError> {
-    let image = Image::load(layout, reference, platform)?;
+    let image = Image::load(layout, reference, platform, opts.strict_platform)?;
     let mut report = ExportReport {
         name: image.name.clone(),
         manifest_digest: image.inspection.manifest_digest.clone(),

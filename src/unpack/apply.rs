@@ -292,13 +292,29 @@ fn implicit_dir() -> Meta {
 
 fn device_numbers<R: Read>(entry: &tar::Entry<R>) -> Result<(u32, u32), EntryError> {
     let h = entry.header();
-    let get = |v: std::io::Result<Option<u32>>| v.map(Option::unwrap_or_default);
-    match (get(h.device_major()), get(h.device_minor())) {
+    let get = |v: std::io::Result<Option<u32>>, field| {
+        numeric(h, field, v.map(Option::unwrap_or_default))
+    };
+    match (
+        get(h.device_major(), 329..337),
+        get(h.device_minor(), 337..345),
+    ) {
         (Ok(major), Ok(minor)) => Ok((major, minor)),
-        // Empty fields (all NUL), as some writers leave them for FIFOs, are 0
-        // the way Go's archive/tar reads them.
-        _ if h.as_bytes()[329..345].iter().all(|&b| b == 0) => Ok((0, 0)),
         _ => Err(EntryError::image("its device numbers are not numbers")),
+    }
+}
+
+/// A numeric header field. An empty one (NULs or spaces), as some writers
+/// leave device numbers of FIFOs or the owner of every entry, is 0, the way
+/// Go's archive/tar and GNU tar read it; tar-rs refuses it.
+fn numeric<T: Default>(
+    h: &tar::Header,
+    field: std::ops::Range<usize>,
+    value: std::io::Result<T>,
+) -> std::io::Result<T> {
+    match value {
+        Err(_) if h.as_bytes()[field].iter().all(|&b| b == 0 || b == b' ') => Ok(T::default()),
+        v => v,
     }
 }
 
@@ -310,9 +326,9 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<R>) -> std::io::Result<Meta> {
         tv_nsec: 0,
     };
     let mut meta = Meta {
-        mode: h.mode()? & 0o7777,
-        uid: h.uid()?,
-        gid: h.gid()?,
+        mode: numeric(h, 100..108, h.mode())? & 0o7777,
+        uid: numeric(h, 108..116, h.uid())?,
+        gid: numeric(h, 116..124, h.gid())?,
         mtime,
         atime: mtime,
         xattrs: Vec::new(),

@@ -10,6 +10,7 @@ mod archives;
 mod failures;
 mod hostile;
 mod images;
+mod pull;
 mod rootless;
 mod runtime;
 mod sif;

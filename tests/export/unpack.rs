@@ -188,3 +188,17 @@ fn every_case_is_applied_as_the_spec_says() {
         "{allocated} bytes allocated for 8 KiB of data"
     );
 }
+
+/// The test kit's simple layers (as some other writers' do) leave the owner
+/// fields of their headers empty: Go's archive/tar and GNU tar read them as
+/// 0, and so does regpull.
+#[test]
+fn empty_owner_fields_are_root() {
+    let img = crate::support::image::image("linux", "amd64", &[&[("etc/motd", b"hi\n")]]);
+    let fx = Fixture::new(&[(NAME, &img)]);
+    let out = fx.path("rootfs");
+    ok(&fx.export(NAME, &["-o", out.to_str().unwrap(), "--format", "rootfs"]));
+    let m = std::fs::metadata(out.join("etc/motd")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o644));
+    assert_eq!(std::fs::read(out.join("etc/motd")).unwrap(), b"hi\n");
+}

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use regpull::export::{
-    self, ExportOptions, ExportProgress, ExportReport, Format, Output, SquashfsComp,
+    self, ExportError, ExportOptions, ExportProgress, ExportReport, Format, Output, SquashfsComp,
 };
-use regpull::pull::{self, ImageRequest, Progress, Silent};
+use regpull::pull::inspect::local_image;
+use regpull::pull::{self, ImageError, ImageRequest, Progress, Silent};
 use regpull::unpack::{LayerName, Ownership, UnpackProgress};
 use regpull::{Error, ImageRef, Layout, Platform};
 use serde_json::json;
@@ -52,7 +53,20 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
     }
     let dir = &args.layout.dir;
     pull_first(args, &reference, &platform)?;
-    let layout = Layout::open(dir).map_err(settings::layout_error(dir))?;
+    let layout = match Layout::open(dir) {
+        Ok(layout) => layout,
+        // Only --pull never gets here without a layout, and must not make one.
+        Err(_) if !dir.exists() => {
+            return Err(Error::Export {
+                name: reference.normalized(),
+                source: Box::new(ExportError::NotInLayout {
+                    name: reference.normalized(),
+                    layout: dir.clone(),
+                }),
+            });
+        }
+        Err(e) => return Err(settings::layout_error(dir)(e)),
+    };
     let opts = ExportOptions {
         format,
         output: if to_stdout {
@@ -60,6 +74,7 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
         } else {
             Output::Path(args.output.clone())
         },
+        strict_platform: args.platform.is_some(),
         force: args.force,
         ownership: ownership(),
         squashfs_comp: comp_of(args.squashfs_comp),
@@ -93,22 +108,7 @@ fn pull_first(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> R
     let wanted = match args.pull {
         PullPolicy::Never => false,
         PullPolicy::Always => true,
-        PullPolicy::Missing => match Layout::open(dir) {
-            // Absent, or present but not for this platform.
-            Ok(layout) => {
-                regpull::pull::inspect::local_image(&layout, reference, platform).is_err_and(|e| {
-                    matches!(
-                        e.pull.kind,
-                        regpull::pull::ImageError::NoMatchingPlatform { .. }
-                    )
-                }) || layout
-                    .find_image(&reference.normalized())
-                    .ok()
-                    .flatten()
-                    .is_none()
-            }
-            Err(_) => true,
-        },
+        PullPolicy::Missing => !present(args, reference, platform),
     };
     if !wanted {
         return Ok(());
@@ -149,6 +149,22 @@ fn pull_first(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> R
         result.map_err(|e| Error::Pull(Box::new(e)))?;
     }
     Ok(())
+}
+
+/// Whether the layout holds the image for `platform`. Absent, an index
+/// without that platform, or (with `--platform`) a lone manifest for another
+/// platform is not; a damaged image is, and the export reports the damage.
+fn present(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> bool {
+    let Ok(layout) = Layout::open(&args.layout.dir) else {
+        return false;
+    };
+    match local_image(&layout, reference, platform) {
+        Ok(None) => false,
+        Ok(Some(image)) => {
+            args.platform.is_none() || image.require_platform(&layout, reference, platform).is_ok()
+        }
+        Err(e) => !matches!(e.pull.kind, ImageError::NoMatchingPlatform { .. }),
+    }
 }
 
 fn format_of(f: FormatArg) -> Format {

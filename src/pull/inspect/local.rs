@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::summary::{Found, InspectError, Inspection, refuse_nested};
 use crate::digest::Digest;
 use crate::layout::{Layout, LayoutError};
-use crate::platform::Platform;
+use crate::platform::{MatchComparer, Platform};
 use crate::pull::error::{ImageError, PullError};
 use crate::pull::media::{self, Kind, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
 use crate::reference::ImageRef;
@@ -37,24 +37,7 @@ pub fn local_image(
     reference: &ImageRef,
     platform: &Platform,
 ) -> Result<Option<LocalImage>, InspectError> {
-    let fail = |kind: ImageError| InspectError {
-        pull: Box::new(PullError {
-            reference: reference.normalized(),
-            registry: reference.api_host().to_string(),
-            credential_source: None,
-            kind: match kind {
-                // The layout's copy is at fault, not a registry.
-                ImageError::InvalidManifest { reason } => {
-                    ImageError::Layout(LayoutError::Corrupt {
-                        path: layout.root().to_path_buf(),
-                        reason,
-                    })
-                }
-                other => other,
-            },
-        }),
-        layout: Some(layout.root().to_path_buf()),
-    };
+    let fail = |kind| local_error(layout, reference, kind);
     let Some(desc) = layout
         .find_image(&reference.normalized())
         .map_err(|e| fail(e.into()))?
@@ -95,6 +78,59 @@ pub fn local_image(
         manifest: manifest_bytes,
         config: bytes,
     }))
+}
+
+impl LocalImage {
+    /// Refuses a lone manifest whose config declares a platform other than
+    /// `wanted` itself. An index's entry was chosen for `wanted` already (or
+    /// for what it can run, as a pull chooses); a lone manifest is for
+    /// whatever its config says, which `inspect` describes as it is, but an
+    /// export asked for one platform must not write another's files.
+    pub fn require_platform(
+        &self,
+        layout: &Layout,
+        reference: &ImageRef,
+        wanted: &Platform,
+    ) -> Result<(), InspectError> {
+        let own = match self.inspection.platform.as_deref().map(Platform::parse) {
+            Some(Ok(own)) if self.inspection.platforms.is_empty() => own.normalize(),
+            _ => return Ok(()),
+        };
+        if MatchComparer::only_strict(wanted).matches(&own) {
+            return Ok(());
+        }
+        Err(local_error(
+            layout,
+            reference,
+            ImageError::NoMatchingPlatform {
+                wanted: wanted.format_all(),
+                available: vec![own.format_all()],
+            },
+        ))
+    }
+}
+
+/// A failure reading `reference` from `layout`, classed and hinted as a
+/// pull's would be.
+fn local_error(layout: &Layout, reference: &ImageRef, kind: ImageError) -> InspectError {
+    InspectError {
+        pull: Box::new(PullError {
+            reference: reference.normalized(),
+            registry: reference.api_host().to_string(),
+            credential_source: None,
+            kind: match kind {
+                // The layout's copy is at fault, not a registry.
+                ImageError::InvalidManifest { reason } => {
+                    ImageError::Layout(LayoutError::Corrupt {
+                        path: layout.root().to_path_buf(),
+                        reason,
+                    })
+                }
+                other => other,
+            },
+        }),
+        layout: Some(layout.root().to_path_buf()),
+    }
 }
 
 /// A stored manifest or index, checked against its digest and classified by its
