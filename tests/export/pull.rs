@@ -103,6 +103,42 @@ fn missing_pulls_into_a_fresh_layout_then_needs_no_registry() {
     assert!(tar.metadata().unwrap().len() > 0);
 }
 
+/// A layer the layout lost (gc, a copy that missed it) makes the image
+/// missing: `--pull missing` fetches it again instead of failing.
+#[test]
+fn missing_pulls_again_when_a_layer_blob_is_gone() {
+    let img = sample();
+    let (reg, name) = registry_with(&img);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("oci");
+    ok(&export(
+        &layout,
+        &name,
+        &dir.path().join("one"),
+        &["--format", "rootfs"],
+    ));
+    assert_eq!(blob_gets(&reg.log()), 2);
+    let layer = layout.join("blobs/sha256").join(img.layers[0].digest.hex());
+    std::fs::remove_file(&layer).unwrap();
+    let stderr = ok(&export(
+        &layout,
+        &name,
+        &dir.path().join("two"),
+        &["--format", "rootfs"],
+    ));
+    assert!(stderr.contains(&format!("pulling {name}")), "{stderr}");
+    assert_eq!(
+        blob_gets(&reg.log()),
+        3,
+        "only the lost layer is fetched again"
+    );
+    assert!(layer.is_file());
+    assert_eq!(
+        std::fs::read(dir.path().join("two/etc/hello")).unwrap(),
+        HELLO
+    );
+}
+
 #[test]
 fn never_with_the_image_absent_fails_and_writes_nothing() {
     let name = "127.0.0.1:9/team/app:1";

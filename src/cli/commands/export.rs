@@ -8,6 +8,7 @@ use std::sync::Arc;
 use regpull::export::{
     self, ExportError, ExportOptions, ExportProgress, ExportReport, Format, Output, SquashfsComp,
 };
+use regpull::layout::Check;
 use regpull::pull::inspect::local_image;
 use regpull::pull::{self, ImageError, ImageRequest, Progress, Silent};
 use regpull::unpack::{LayerName, Ownership, UnpackProgress};
@@ -152,8 +153,9 @@ fn pull_first(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> R
 }
 
 /// Whether the layout holds the image for `platform`. Absent, an index
-/// without that platform, or (with `--platform`) a lone manifest for another
-/// platform is not; a damaged image is, and the export reports the damage.
+/// without that platform, (with `--platform`) a lone manifest for another
+/// platform, or a layer blob missing (gc'd, never fetched) is not; a damaged
+/// image is, and the export reports the damage.
 fn present(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> bool {
     let Ok(layout) = Layout::open(&args.layout.dir) else {
         return false;
@@ -161,7 +163,14 @@ fn present(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> bool
     match local_image(&layout, reference, platform) {
         Ok(None) => false,
         Ok(Some(image)) => {
-            args.platform.is_none() || image.require_platform(&layout, reference, platform).is_ok()
+            let layers_there = image.inspection.layers.iter().all(|l| {
+                layout
+                    .has_blob(&l.digest, l.size, Check::Size)
+                    .unwrap_or(true)
+            });
+            layers_there
+                && (args.platform.is_none()
+                    || image.require_platform(&layout, reference, platform).is_ok())
         }
         Err(e) => !matches!(e.pull.kind, ImageError::NoMatchingPlatform { .. }),
     }
