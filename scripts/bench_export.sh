@@ -24,7 +24,8 @@ cargo build --release --locked --bin regpull >/dev/null
 REGPULL=$PWD/target/release/regpull
 
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/regpull-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# BENCH_KEEP=1 keeps the image (and the outputs) for a closer look.
+[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 
 echo "building a ${MIB} MiB image in ${LAYERS} layers..." >&2
 python3 - "$work/oci" "$MIB" "$LAYERS" <<'PY'
