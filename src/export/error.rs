@@ -15,6 +15,8 @@ pub enum ExportError {
     NotInLayout { name: String, layout: PathBuf },
     #[error(transparent)]
     Image(Box<InspectError>),
+    #[error("{name} cannot be written in this format: {reason}")]
+    Unsupported { name: String, reason: String },
     #[error("the image config of {name} is unusable: {reason}")]
     Config { name: String, reason: String },
     #[error("unpacking {name}")]
@@ -81,7 +83,9 @@ impl ExportError {
             | ExportError::DiffId { .. }
             | ExportError::Decompress { .. } => ErrorClass::Verification,
             ExportError::Unpack { source, .. } => source.class(),
-            ExportError::Output { .. } | ExportError::ToolMissing { .. } => ErrorClass::Usage,
+            ExportError::Output { .. }
+            | ExportError::ToolMissing { .. }
+            | ExportError::Unsupported { .. } => ErrorClass::Usage,
             ExportError::Io { .. } | ExportError::ToolFailed { .. } | ExportError::Write(_) => {
                 ErrorClass::LocalIo
             }

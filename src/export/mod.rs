@@ -219,6 +219,19 @@ pub fn export(
             });
         }
     };
+    // What would fail after the unpack fails before it.
+    if matches!(opts.format, Format::Squashfs | Format::Sif) {
+        squashfs::check_tool(opts)?;
+    }
+    let arch = image.run.architecture.split('/').next().unwrap_or_default();
+    if opts.format == Format::Sif && !sif::knows_arch(arch) {
+        return Err(ExportError::Unsupported {
+            name: image.name.clone(),
+            reason: format!(
+                "SIF has no code for its architecture `{arch}`, so Apptainer could not run it"
+            ),
+        });
+    }
     // rootfs, squashfs and sif all start from the unpacked root filesystem.
     let staging = Staging::begin(path, opts.force)?;
     let dir = staging.path("rootfs");

@@ -28,6 +28,28 @@ use crate::unpack::Ownership;
 /// The package that has `mksquashfs`, for the error when it is missing.
 const PACKAGE: &str = "squashfs-tools";
 
+/// Checks that `mksquashfs` runs, before any layer is unpacked for it.
+pub fn check_tool(opts: &ExportOptions) -> Result<(), ExportError> {
+    Command::new(&opts.mksquashfs)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(drop)
+        .map_err(|e| spawn_error(e, opts))
+}
+
+fn spawn_error(e: std::io::Error, opts: &ExportOptions) -> ExportError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => ExportError::ToolMissing {
+            tool: "mksquashfs",
+            package: PACKAGE,
+        },
+        _ => ExportError::io("cannot run", &opts.mksquashfs)(e),
+    }
+}
+
 /// Packs the directory `rootfs` into `out`, at byte `offset` of the file
 /// (0 for a plain squashfs; the SIF writer puts its header in front).
 pub fn build(
@@ -63,13 +85,7 @@ pub fn build(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ExportError::ToolMissing {
-                tool: "mksquashfs",
-                package: PACKAGE,
-            },
-            _ => ExportError::io("cannot run", &opts.mksquashfs)(e),
-        })?;
+        .map_err(|e| spawn_error(e, opts))?;
     if !output.status.success() {
         let mut said = String::from_utf8_lossy(&output.stderr).into_owned();
         said.push_str(&String::from_utf8_lossy(&output.stdout));

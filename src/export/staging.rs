@@ -102,8 +102,11 @@ impl Staging {
                 )
                 .map_err(|e| rename_err(e.into()))?;
             }
-            Some(meta) if meta.is_dir() => {
-                // A directory cannot be replaced by a file in one step.
+            Some(meta)
+                if meta.is_dir() != fs::symlink_metadata(built).is_ok_and(|m| m.is_dir()) =>
+            {
+                // A directory cannot replace a file in one step, nor a file a
+                // directory: the old one is moved aside first.
                 let old = self.path("old");
                 fs::rename(&self.output, &old)
                     .map_err(ExportError::io("cannot move aside", &self.output))?;

@@ -150,6 +150,14 @@ fn an_existing_output_is_replaced_only_with_force() {
     assert_eq!(std::fs::read_to_string(&tar).unwrap(), "not an archive");
     ok(&fx.export(NAME, &["-o", tar.to_str().unwrap(), "--force"]));
     assert!(std::fs::metadata(&tar).unwrap().len() > 1024);
+    // A directory may replace a file, and a file a directory.
+    ok(&fx.export(
+        NAME,
+        &["-o", tar.to_str().unwrap(), "--format", "rootfs", "--force"],
+    ));
+    assert_eq!(std::fs::read_to_string(tar.join("hello")).unwrap(), "world");
+    ok(&fx.export(NAME, &["-o", tar.to_str().unwrap(), "--force"]));
+    assert!(std::fs::metadata(&tar).unwrap().is_file());
     nothing_left(&fx, &["oci", "rootfs", "x.tar"]);
 }
 
@@ -172,4 +180,28 @@ fn a_second_export_to_the_same_output_is_refused_while_the_first_runs() {
     assert!(!out.exists());
     drop(held);
     ok(&fx.export(NAME, &["-o", out.to_str().unwrap()]));
+}
+
+#[test]
+fn a_sif_of_an_architecture_sif_cannot_name_is_refused_before_any_work() {
+    let img = crate::support::image::assemble(
+        "linux",
+        "weird",
+        vec![layers::layer_blob(&tar(&[file("hello", "world")]), Compression::Gzip).0],
+        &[regpull::Digest::sha256_of(&tar(&[file("hello", "world")]))],
+        json!({}),
+    );
+    let fx = Fixture::new(&[(NAME, &img)]);
+    let out = fx.path("x.sif");
+    let result = fx.export(
+        NAME,
+        &["-o", out.to_str().unwrap(), "--platform", "linux/weird"],
+    );
+    assert_eq!(result.status.code(), Some(2), "{}", text(&result.stderr));
+    let err = text(&result.stderr);
+    assert!(
+        err.contains("`weird`") && !err.contains("unpacking layer"),
+        "{err}"
+    );
+    nothing_left(&fx, &["oci"]);
 }

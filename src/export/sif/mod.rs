@@ -96,6 +96,12 @@ impl Plan {
 /// Everything a SIF can refuse is refused here, before the squashfs is built:
 /// too many objects, a name over 128 bytes, a partition passed as an object,
 /// or an architecture SIF has no code for.
+/// Whether SIF has a code for the OCI architecture `arch` (checked before
+/// any work is done for a SIF that could not be written).
+pub fn knows_arch(arch: &str) -> bool {
+    encode::arch_code(arch).is_some()
+}
+
 pub fn plan(objects: Vec<Object>, arch: &str) -> io::Result<Plan> {
     let arch = encode::arch_code(arch).ok_or_else(|| {
         // The reference writer refuses a partition of unknown architecture
