@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs regpull's whole test suite. Installs the Debian packages the tests drive
-# (the real Distribution registry, skopeo, umoci, squashfs-tools, siftool, openssl,
-# htpasswd) when missing.
+# (the real Distribution registry, skopeo, umoci, squashfs-tools, siftool,
+# busybox-static, zstd, openssl, htpasswd) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,7 @@ declare -A needs=(
   [mksquashfs]=squashfs-tools
   [unsquashfs]=squashfs-tools
   [siftool]=siftool
+  [zstd]=zstd
 )
 missing=()
 for cmd in "${!needs[@]}"; do
@@ -25,6 +26,8 @@ for cmd in "${!needs[@]}"; do
 done
 # GNU time measures peak memory; `command -v time` would find the shell keyword.
 [ -x /usr/bin/time ] || missing+=(time)
+# The images run under chroot need a busybox with no shared libraries.
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 if ((${#missing[@]})); then
   echo "scripts/test.sh: installing ${missing[*]}" >&2
   sudo=""
