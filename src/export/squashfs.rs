@@ -80,6 +80,7 @@ pub fn build(
         Some(t) => cmd.env("SOURCE_DATE_EPOCH", t.to_string()),
         None => cmd.env_remove("SOURCE_DATE_EPOCH"),
     };
+    tracing::info!("running {cmd:?}");
     let output = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

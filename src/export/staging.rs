@@ -74,6 +74,7 @@ impl Staging {
             done: false,
         };
         staging.clear()?;
+        tracing::info!("building {} in {}", output.display(), staging.dir.display());
         Ok(staging)
     }
 

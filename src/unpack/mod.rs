@@ -97,7 +97,13 @@ pub fn unpack(
             digest: layer.digest.clone(),
         };
         progress.layer_start(&name, layer.size);
+        tracing::info!(
+            "applying {name}, {} ({} bytes)",
+            layer.media_type,
+            layer.size
+        );
         let uncompressed = apply_layer(layout, layer, &name, &mut applier)?;
+        tracing::debug!("{name}: {uncompressed} bytes uncompressed, diff_id verified");
         applier.end_layer();
         progress.layer_done(&name, uncompressed);
     }
