@@ -180,3 +180,54 @@ async fn gc_racing_a_pull_waits_for_it_and_keeps_what_it_fetched() {
     }
     assert!(layout.find_image(&name).unwrap().is_some());
 }
+
+/// The spec lets producers leave `mediaType` out of descriptors (and out of
+/// documents). A layout whose index.json entry points at an index without
+/// one, whose entries point at manifests without one, keeps every blob those
+/// reach through gc, exactly as `verify` and `list` count them.
+#[test]
+fn gc_keeps_what_descriptors_without_media_types_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("oci");
+    let layout = Layout::open_or_create(&root).unwrap();
+    let img = image::image("linux", "amd64", &[&[("etc/a", b"a")], &[("etc/b", b"b")]]);
+    for blob in img.blobs() {
+        let mut w = layout
+            .blob_writer(&blob.digest, Some(blob.bytes.len() as u64))
+            .unwrap();
+        w.write_chunk(&blob.bytes).unwrap();
+        w.commit().unwrap();
+    }
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"digest": img.manifest.digest.to_string(), "size": img.manifest.bytes.len(),
+                        "platform": {"os": "linux", "architecture": "amd64"}}],
+    }))
+    .unwrap();
+    let index_digest = layout.write_blob(&index).unwrap();
+    let top: oci_spec::image::Descriptor = serde_json::from_value(serde_json::json!({
+        "mediaType": "", "digest": index_digest.to_string(), "size": index.len(),
+    }))
+    .unwrap();
+    layout.add_image("example.com/bare:1", &top).unwrap();
+    let o = support::regpull_command(&["gc", "--layout"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("removed 0 unreferenced blobs"),
+        "{}",
+        text(&o.stdout)
+    );
+    for blob in img.blobs() {
+        layout
+            .verify_blob(&blob.digest, blob.bytes.len() as u64)
+            .unwrap();
+    }
+    let v = support::regpull_command(&["verify", "--layout"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "verify after gc: {}", text(&v.stderr));
+}

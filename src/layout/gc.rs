@@ -91,20 +91,23 @@ impl Layout {
     }
 
     /// Every blob reachable from `index.json`: manifests, indexes, configs, layers.
+    /// Every blob an image in `index.json` reaches. What is a document (to
+    /// be read for more descriptors) is known from where it stands, as the
+    /// inventory walk knows it: an `index.json` entry, an index's `manifests`
+    /// and a `subject` are; a config, a layer or an artifact's `blobs` are
+    /// not. Never from `mediaType`, which the spec lets producers leave out:
+    /// a manifest without one would have had its config and layers deleted.
     fn referenced(&self) -> Result<HashSet<Digest>, LayoutError> {
         let index = self.read_index()?;
-        let mut todo: Vec<(Digest, String)> = Vec::new();
+        let mut todo: Vec<(Digest, bool)> = Vec::new();
         for d in index.manifests() {
             if let Ok(digest) = Digest::parse(d.digest().as_ref()) {
-                todo.push((digest, d.media_type().to_string()));
+                todo.push((digest, true));
             }
         }
         let mut seen = HashSet::new();
-        while let Some((digest, media_type)) = todo.pop() {
-            if !seen.insert(digest.clone()) {
-                continue;
-            }
-            if !(media_type.contains("manifest") || media_type.contains("index")) {
+        while let Some((digest, document)) = todo.pop() {
+            if !seen.insert(digest.clone()) || !document {
                 continue;
             }
             let Ok(bytes) = self.read_blob(&digest, MAX_MANIFEST_BYTES) else {
@@ -113,26 +116,21 @@ impl Layout {
             let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {
                 continue;
             };
-            let children = ["config", "subject"]
-                .iter()
-                .filter_map(|k| doc.get(*k))
-                .chain(
-                    ["layers", "manifests", "blobs"]
-                        .iter()
-                        .filter_map(|k| doc.get(*k))
-                        .flat_map(|v| v.as_array().into_iter().flatten()),
-                );
-            for child in children {
-                let d = child
-                    .get("digest")
+            let digest_of = |v: &Value| {
+                v.get("digest")
                     .and_then(Value::as_str)
-                    .and_then(|d| Digest::parse(d).ok());
-                let m = child
-                    .get("mediaType")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if let Some(d) = d {
-                    todo.push((d, m.to_string()));
+                    .and_then(|d| Digest::parse(d).ok())
+            };
+            let list = |k: &str| doc.get(k).and_then(Value::as_array).into_iter().flatten();
+            for (child, is_document) in list("manifests")
+                .map(|c| (c, true))
+                .chain(doc.get("subject").map(|c| (c, true)))
+                .chain(doc.get("config").map(|c| (c, false)))
+                .chain(list("layers").map(|c| (c, false)))
+                .chain(list("blobs").map(|c| (c, false)))
+            {
+                if let Some(d) = digest_of(child) {
+                    todo.push((d, is_document));
                 }
             }
         }
