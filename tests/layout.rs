@@ -329,3 +329,62 @@ fn a_layout_is_readable_by_other_users() {
         assert_eq!(mode & 0o044, 0o044, "{f} has mode {mode:o}");
     }
 }
+
+const CHECK_LAYOUT: &str = "REGPULL_TEST_CHECK_LAYOUT";
+
+/// Checks a blob's content in the layout CHECK_LAYOUT names (a fresh one when
+/// run plainly). Spawned as `nobody` on a blob only root may read, it expects
+/// an error: a blob that cannot be read is not absent.
+#[test]
+fn child_checks_content() {
+    let own = tempfile::tempdir().unwrap();
+    let (root, expect_error) = match std::env::var(CHECK_LAYOUT) {
+        Ok(dir) => (std::path::PathBuf::from(dir), true),
+        Err(_) => (own.path().join("oci"), false),
+    };
+    let layout = if expect_error {
+        Layout::open(&root).unwrap()
+    } else {
+        Layout::open_or_create(&root).unwrap()
+    };
+    let img = image::image("linux", "amd64", &[&[("f", b"checked")]]);
+    if !expect_error {
+        image::store(&layout, "example.com/check:1", &img);
+    }
+    let blob = &img.layers[0];
+    let found = layout.has_blob(&blob.digest, blob.bytes.len() as u64, Check::Content);
+    if expect_error {
+        let err = found.expect_err("an unreadable blob was reported absent or present");
+        assert!(matches!(err, LayoutError::Read { .. }), "{err:?}");
+    } else {
+        assert!(found.unwrap());
+    }
+}
+
+#[test]
+fn a_blob_that_cannot_be_read_is_an_error_not_absent() {
+    use std::os::unix::fs::PermissionsExt;
+    support::require_tool("setpriv", "util-linux");
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let root = dir.path().join("oci");
+    let layout = Layout::open_or_create(&root).unwrap();
+    let img = image::image("linux", "amd64", &[&[("f", b"checked")]]);
+    image::store(&layout, "example.com/check:1", &img);
+    let blob = layout.blob_path(&img.layers[0].digest);
+    fs::set_permissions(&blob, fs::Permissions::from_mode(0o600)).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(["--exact", "child_checks_content", "--test-threads=1"])
+        .env(CHECK_LAYOUT, &root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the child saw no error:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -123,13 +123,26 @@ impl Layout {
     }
 
     /// Is this blob present and whole? A file of the wrong size (or, with
-    /// [`Check::Content`], the wrong hash) counts as absent so it gets replaced.
+    /// [`Check::Content`], the wrong hash) counts as absent so it gets replaced;
+    /// one that cannot be read is an error.
     pub fn has_blob(&self, digest: &Digest, size: u64, check: Check) -> Result<bool, LayoutError> {
         let path = self.blob_path(digest);
         match fs::metadata(&path) {
             Ok(meta) if meta.is_file() && meta.len() == size => match check {
                 Check::Size => Ok(true),
-                Check::Content => Ok(self.verify_blob(digest, size).is_ok()),
+                // A wrong hash means "replace it"; a file that cannot be
+                // read (EACCES, EIO) is not absent, and refetching it would
+                // hide the real trouble.
+                Check::Content => match self.verify_blob(digest, size) {
+                    Ok(()) => Ok(true),
+                    Err(LayoutError::Verify { .. }) => Ok(false),
+                    Err(LayoutError::Read { source, .. })
+                        if source.kind() == io::ErrorKind::NotFound =>
+                    {
+                        Ok(false)
+                    }
+                    Err(e) => Err(e),
+                },
             },
             Ok(_) => Ok(false),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
