@@ -29,7 +29,10 @@ pub(super) fn choose(
         .filter(|p| !p.is_unknown())
         .map(Platform::format_all)
         .collect();
-    available.dedup();
+    // Entries may repeat a platform anywhere in the index, not only side by
+    // side: keep the first of each, in index order.
+    let mut seen = std::collections::HashSet::new();
+    available.retain(|p| seen.insert(p.clone()));
     Err(ImageError::NoMatchingPlatform {
         wanted: wanted.format_all(),
         available,
@@ -60,4 +63,21 @@ pub(super) fn platform_of(entry: &Value) -> Option<Platform> {
             })
             .unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_match_lists_each_platform_once_in_index_order() {
+        let p = |s: &str| Some(Platform::parse(s).unwrap());
+        let platforms = [p("linux/amd64"), p("linux/arm64"), p("linux/amd64")];
+        match choose(&platforms, &Platform::parse("linux/s390x").unwrap()) {
+            Err(ImageError::NoMatchingPlatform { available, .. }) => {
+                assert_eq!(available, ["linux/amd64", "linux/arm64"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
