@@ -16,7 +16,7 @@ use super::error::ExportError;
 use super::image::Image;
 use crate::digest::{Verifier, VerifyError};
 use crate::layout::Layout;
-use crate::unpack::{Compression, Layer, LayerName, is_foreign};
+use crate::unpack::{BlobProblem, Compression, Layer, LayerName, is_foreign, open_layer};
 
 /// Bytes read from a blob file at a time: `tar` copies in 8 KiB pieces,
 /// which would otherwise each be a system call.
@@ -42,38 +42,35 @@ pub fn find_layers(layout: &Layout, image: &Image) -> Result<Vec<LayerSource>, E
     let total = image.layers.len();
     let mut found = Vec::with_capacity(total);
     for (i, layer) in image.layers.iter().enumerate() {
-        let source = LayerSource {
-            name: LayerName {
-                number: i + 1,
-                total,
-                digest: layer.digest.clone(),
-            },
-            layer: layer.clone(),
-            path: layout.blob_path(&layer.digest),
-            compression: Compression::None,
+        let name = LayerName {
+            number: i + 1,
+            total,
+            digest: layer.digest.clone(),
         };
-        let mut file = source.open()?;
-        let actual = file
-            .metadata()
-            .map_err(ExportError::io("cannot read", &source.path))?
-            .len();
-        if actual != layer.size {
-            return Err(ExportError::LayerMismatch {
-                layer: source.name,
+        let path = layout.blob_path(&layer.digest);
+        let (_, compression) = open_layer(layout, layer).map_err(|p| match p {
+            BlobProblem::Missing => ExportError::MissingLayer {
+                layer: name.clone(),
+                foreign: is_foreign(&layer.media_type),
+            },
+            BlobProblem::Size { actual } => ExportError::LayerMismatch {
+                layer: name.clone(),
                 source: VerifyError::SizeMismatch {
                     expected: layer.size,
                     actual,
                 },
-            });
-        }
-        let mut head = Vec::with_capacity(4);
-        (&mut file)
-            .take(4)
-            .read_to_end(&mut head)
-            .map_err(ExportError::io("cannot read", &source.path))?;
+            },
+            BlobProblem::Io(source) => ExportError::Io {
+                what: "cannot read",
+                path: path.clone(),
+                source,
+            },
+        })?;
         found.push(LayerSource {
-            compression: Compression::sniff(&head),
-            ..source
+            name,
+            layer: layer.clone(),
+            path,
+            compression,
         });
     }
     Ok(found)

@@ -12,6 +12,7 @@
 //! inside the root, directory times last).
 
 mod apply;
+mod blob;
 mod error;
 mod extras;
 mod file;
@@ -26,6 +27,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use blob::{BlobProblem, is_foreign, open_layer};
 pub use error::{LayerName, UnpackError};
 pub use extras::{Extra, add_extras};
 pub use metadata::{Ownership, xattr_allowed};
@@ -125,30 +127,23 @@ fn apply_layer(
             media_type: layer.media_type.clone(),
         });
     }
-    let path = layout.blob_path(&layer.digest);
     let read_err = |source| UnpackError::Read {
         layer: name.clone(),
         source,
     };
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(UnpackError::MissingLayer {
-                layer: name.clone(),
-                foreign: is_foreign(&layer.media_type),
-            });
-        }
-        Err(e) => return Err(read_err(e)),
-    };
-    let actual = file.metadata().map_err(read_err)?.len();
-    if actual != layer.size {
-        return Err(UnpackError::LayerSize {
+    let (file, compression) = open_layer(layout, layer).map_err(|p| match p {
+        BlobProblem::Missing => UnpackError::MissingLayer {
+            layer: name.clone(),
+            foreign: is_foreign(&layer.media_type),
+        },
+        BlobProblem::Size { actual } => UnpackError::LayerSize {
             layer: name.clone(),
             expected: layer.size,
             actual,
-        });
-    }
-    let mut stream = LayerStream::start(file, &layer.diff_id).map_err(read_err)?;
+        },
+        BlobProblem::Io(e) => read_err(e),
+    })?;
+    let mut stream = LayerStream::start(file, compression, &layer.diff_id).map_err(read_err)?;
     {
         let mut archive = tar::Archive::new(&mut stream);
         let entries = archive.entries().map_err(read_err)?;
@@ -178,9 +173,4 @@ fn is_filesystem_layer(media_type: &str) -> bool {
         || m.starts_with("application/vnd.docker.image.rootfs.")
         // Some tools leave layers untyped; their content decides.
         || m.is_empty()
-}
-
-/// Layers registries do not serve (Windows base layers, by license).
-pub fn is_foreign(media_type: &str) -> bool {
-    media_type.contains("foreign") || media_type.contains("nondistributable")
 }

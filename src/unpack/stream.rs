@@ -58,11 +58,15 @@ pub struct LayerStream {
 }
 
 impl LayerStream {
-    /// Starts decompressing `file`, hashing with `diff_id`'s algorithm.
-    pub fn start(file: File, diff_id: &Digest) -> io::Result<LayerStream> {
-        let mut reader = BufReader::with_capacity(CHUNK, file);
-        let head = io::BufRead::fill_buf(&mut reader)?;
-        let decoder: Box<dyn Read + Send> = match Compression::sniff(head) {
+    /// Starts decompressing `file` (compressed as `compression` says),
+    /// hashing with `diff_id`'s algorithm.
+    pub fn start(
+        file: File,
+        compression: Compression,
+        diff_id: &Digest,
+    ) -> io::Result<LayerStream> {
+        let reader = BufReader::with_capacity(CHUNK, file);
+        let decoder: Box<dyn Read + Send> = match compression {
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
             Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
             Compression::None => Box::new(reader),
