@@ -191,13 +191,7 @@ fn gc_keeps_what_descriptors_without_media_types_reach() {
     let root = dir.path().join("oci");
     let layout = Layout::open_or_create(&root).unwrap();
     let img = image::image("linux", "amd64", &[&[("etc/a", b"a")], &[("etc/b", b"b")]]);
-    for blob in img.blobs() {
-        let mut w = layout
-            .blob_writer(&blob.digest, Some(blob.bytes.len() as u64))
-            .unwrap();
-        w.write_chunk(&blob.bytes).unwrap();
-        w.commit().unwrap();
-    }
+    image::store_blobs(&layout, &img);
     let index = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "manifests": [{"digest": img.manifest.digest.to_string(), "size": img.manifest.bytes.len(),

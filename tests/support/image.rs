@@ -115,6 +115,14 @@ pub fn assemble(
 
 /// Writes every blob of `img` into `layout` and records it under `name`.
 pub fn store(layout: &regpull::Layout, name: &str, img: &TestImage) {
+    store_blobs(layout, img);
+    let desc: oci_spec::image::Descriptor =
+        serde_json::from_value(img.manifest.descriptor()).unwrap();
+    layout.add_image(name, &desc).unwrap();
+}
+
+/// Writes every blob of `img` into `layout`, recording nothing.
+pub fn store_blobs(layout: &regpull::Layout, img: &TestImage) {
     for blob in img.blobs() {
         let mut w = layout
             .blob_writer(&blob.digest, Some(blob.bytes.len() as u64))
@@ -122,9 +130,6 @@ pub fn store(layout: &regpull::Layout, name: &str, img: &TestImage) {
         w.write_chunk(&blob.bytes).unwrap();
         w.commit().unwrap();
     }
-    let desc: oci_spec::image::Descriptor =
-        serde_json::from_value(img.manifest.descriptor()).unwrap();
-    layout.add_image(name, &desc).unwrap();
 }
 
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
