@@ -181,30 +181,7 @@ pub fn export(
         bytes: None,
     };
     if opts.format.is_archive() {
-        let write = match opts.format {
-            Format::DockerArchive => docker_archive::write,
-            _ => oci_archive::write,
-        };
-        let path = match &opts.output {
-            Output::Stdout => {
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
-                report.bytes = Some(write(layout, &image, &mut out)?);
-                out.flush().map_err(ExportError::Write)?;
-                return Ok(report);
-            }
-            Output::Path(p) => p,
-        };
-        let staging = Staging::begin(path, opts.force)?;
-        let tmp = staging.path("archive.tar");
-        let file = std::fs::File::create(&tmp).map_err(ExportError::io("cannot create", &tmp))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        report.bytes = Some(write(layout, &image, &mut out)?);
-        let file = out
-            .into_inner()
-            .map_err(|e| ExportError::Write(e.into_error()))?;
-        file.sync_all()
-            .map_err(ExportError::io("cannot write", &tmp))?;
-        staging.commit(&tmp)?;
+        report.bytes = Some(export_archive(layout, &image, opts, stdout)?);
         return Ok(report);
     }
     let path = match &opts.output {
@@ -262,6 +239,39 @@ pub fn export(
     progress.step("renaming the result into place");
     staging.commit(&built)?;
     Ok(report)
+}
+
+/// Writes a docker-archive or oci-archive to standard output, or to a file
+/// that appears whole; returns its size.
+fn export_archive(
+    layout: &Layout,
+    image: &Image,
+    opts: &ExportOptions,
+    stdout: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    let write = match opts.format {
+        Format::DockerArchive => docker_archive::write,
+        _ => oci_archive::write,
+    };
+    let path = match &opts.output {
+        Output::Stdout => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
+            let bytes = write(layout, image, &mut out)?;
+            out.flush().map_err(ExportError::Write)?;
+            return Ok(bytes);
+        }
+        Output::Path(p) => p,
+    };
+    let staging = Staging::begin(path, opts.force)?;
+    let tmp = staging.path("archive.tar");
+    let file = std::fs::File::create(&tmp).map_err(ExportError::io("cannot create", &tmp))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write(layout, image, &mut out)?;
+    out.into_inner()
+        .map_err(|e| ExportError::Write(e.into_error()))?;
+    let bytes = finish_file(&tmp)?;
+    staging.commit(&tmp)?;
+    Ok(bytes)
 }
 
 /// Flushes a finished output file to disk before it is renamed into place,
