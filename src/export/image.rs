@@ -115,6 +115,12 @@ fn diff_ids(config: &Value) -> Result<Vec<Digest>, String> {
 }
 
 impl RunConfig {
+    /// The architecture alone (`arm64` of `arm64/v8`), as SIF and the labels
+    /// name it.
+    pub fn arch(&self) -> &str {
+        self.architecture.split('/').next().unwrap_or_default()
+    }
+
     /// The run config from the summary `inspect` made of the config, and the
     /// config's Volumes (which the summary leaves out).
     pub fn new(summary: &ConfigSummary, config: &Value) -> RunConfig {

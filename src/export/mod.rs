@@ -200,7 +200,7 @@ pub fn export(
     if matches!(opts.format, Format::Squashfs | Format::Sif) {
         squashfs::check_tool(opts)?;
     }
-    let arch = image.run.architecture.split('/').next().unwrap_or_default();
+    let arch = image.run.arch();
     if opts.format == Format::Sif && !sif::knows_arch(arch) {
         return Err(ExportError::Unsupported {
             name: image.name.clone(),

@@ -47,7 +47,7 @@ pub fn build(
             data: labels,
         },
     ];
-    let arch = image.run.architecture.split('/').next().unwrap_or_default();
+    let arch = image.run.arch();
     let plan = sif::plan(objects, arch).map_err(|e| ExportError::Config {
         name: image.name.clone(),
         reason: e.to_string(),

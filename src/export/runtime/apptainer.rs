@@ -136,7 +136,7 @@ fn labels(image: &Image) -> Vec<u8> {
         "org.opencontainers.image.base.digest".into(),
         image.inspection.manifest_digest.to_string(),
     );
-    let arch = image.run.architecture.split('/').next().unwrap_or_default();
+    let arch = image.run.arch();
     if !arch.is_empty() {
         l.insert("org.opencontainers.image.architecture".into(), arch.into());
         l.insert("org.label-schema.build-arch".into(), arch.into());
