@@ -8,7 +8,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use regpull::pull::{self, Anonymous, PullOptions, Silent};
+use regpull::auth::Anonymous;
+use regpull::pull::{self, PullOptions, Silent};
 use regpull::registry::ClientOptions;
 use regpull::registry::retry::{RetryPolicy, Sleeper};
 use regpull::{ErrorClass, ImageRef, Layout, Platform};

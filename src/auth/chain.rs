@@ -41,10 +41,10 @@ impl Chain {
         self.sources.iter().for_each(|s| s.invalidate(registry));
     }
 
-    pub fn resolve(&self, registry: &RegistryName) -> Result<Resolution, AuthError> {
+    pub async fn resolve(&self, registry: &RegistryName) -> Result<Resolution, AuthError> {
         let mut steps = Vec::new();
         for source in &self.sources {
-            match source.lookup(registry)? {
+            match source.lookup(registry).await? {
                 Lookup::Found { credential, detail } => {
                     let name = format!("{}: {detail}", source.name());
                     steps.push(Step {
@@ -76,14 +76,15 @@ impl Chain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::LocalSource;
 
     struct Fixed(&'static str, Option<&'static str>);
 
-    impl CredentialSource for Fixed {
+    impl LocalSource for Fixed {
         fn name(&self) -> String {
             self.0.to_string()
         }
-        fn lookup(&self, _: &RegistryName) -> Result<Lookup, AuthError> {
+        fn read(&self, _: &RegistryName) -> Result<Lookup, AuthError> {
             Ok(match self.1 {
                 Some(user) => Lookup::Found {
                     credential: Credential::basic(user, "pw"),
@@ -94,13 +95,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn first_answer_wins_and_the_trail_explains() {
+    #[tokio::test]
+    async fn first_answer_wins_and_the_trail_explains() {
         let mut chain = Chain::new();
         chain.push(Fixed("a", None));
         chain.push(Fixed("b", Some("bob")));
         chain.push(Fixed("c", Some("carol")));
-        let r = chain.resolve(&RegistryName::new("r.io")).unwrap();
+        let r = chain.resolve(&RegistryName::new("r.io")).await.unwrap();
         assert_eq!(r.credential, Some(Credential::basic("bob", "pw")));
         assert_eq!(r.source.as_deref(), Some("b: entry"));
         assert_eq!(r.steps.len(), 2);

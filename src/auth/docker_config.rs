@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName, helper};
+use super::{AuthError, Credential, LocalSource, Lookup, RegistryName, helper};
 use crate::secret::Secret;
 
 /// Config files are small; anything larger is not one.
@@ -67,12 +67,12 @@ impl AuthFile {
     }
 }
 
-impl CredentialSource for DockerConfig {
+impl LocalSource for DockerConfig {
     fn name(&self) -> String {
         format!("docker config {}", self.path.display())
     }
 
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         match load(&self.path, false)? {
             None => Ok(Lookup::NotFound(format!(
                 "{} does not exist",
@@ -83,12 +83,12 @@ impl CredentialSource for DockerConfig {
     }
 }
 
-impl CredentialSource for AuthFile {
+impl LocalSource for AuthFile {
     fn name(&self) -> String {
         format!("{} {}", self.label, self.path.display())
     }
 
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         match load(&self.path, self.required)? {
             None => Ok(Lookup::NotFound(format!(
                 "{} does not exist",
@@ -228,8 +228,7 @@ mod tests {
             ),
         );
         let cfg = DockerConfig::new(&p);
-        let Lookup::Found { credential, detail } =
-            cfg.lookup(&RegistryName::new("nvcr.io")).unwrap()
+        let Lookup::Found { credential, detail } = cfg.read(&RegistryName::new("nvcr.io")).unwrap()
         else {
             panic!()
         };
@@ -238,13 +237,13 @@ mod tests {
             Credential::basic("$oauthtoken", "key:with:colons")
         );
         assert!(detail.contains("https://nvcr.io/v2/"));
-        let Lookup::Found { credential, .. } = cfg.lookup(&RegistryName::new("docker.io")).unwrap()
+        let Lookup::Found { credential, .. } = cfg.read(&RegistryName::new("docker.io")).unwrap()
         else {
             panic!()
         };
         assert_eq!(credential, Credential::IdentityToken(Secret::new("idt")));
         assert!(matches!(
-            cfg.lookup(&RegistryName::new("ghcr.io")).unwrap(),
+            cfg.read(&RegistryName::new("ghcr.io")).unwrap(),
             Lookup::NotFound(_)
         ));
     }
@@ -254,18 +253,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "{ not json");
         let err = DockerConfig::new(&p)
-            .lookup(&RegistryName::new("r.io"))
+            .read(&RegistryName::new("r.io"))
             .unwrap_err();
         assert!(err.to_string().contains(&p.display().to_string()), "{err}");
         let p = write(dir.path(), r#"{"auths":{"r.io":{"auth":"%%%"}}}"#);
         let err = DockerConfig::new(&p)
-            .lookup(&RegistryName::new("r.io"))
+            .read(&RegistryName::new("r.io"))
             .unwrap_err();
         assert!(err.to_string().contains("auths[\"r.io\"]"), "{err}");
         let missing = AuthFile::new(dir.path().join("nope.json"), "--auth-file", true);
         assert!(
             missing
-                .lookup(&RegistryName::new("r.io"))
+                .read(&RegistryName::new("r.io"))
                 .unwrap_err()
                 .to_string()
                 .contains("nope.json")
@@ -284,7 +283,7 @@ mod tests {
             ),
         );
         let Lookup::Found { credential, .. } = AuthFile::new(&p, "--auth-file", true)
-            .lookup(&RegistryName::new("harbor.example"))
+            .read(&RegistryName::new("harbor.example"))
             .unwrap()
         else {
             panic!()

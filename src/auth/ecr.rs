@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use regex::Regex;
 
-use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName};
+use super::{AuthError, Credential, CredentialSource, Lookup, LookupFuture, RegistryName};
 
 static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
@@ -43,12 +43,9 @@ impl EcrSource {
     }
 }
 
-impl CredentialSource for EcrSource {
-    fn name(&self) -> String {
-        "AWS ECR GetAuthorizationToken".to_string()
-    }
-
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+impl EcrSource {
+    /// The cached token, or ECR's answer on the caller's runtime.
+    async fn ask(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         let Some((account, region)) = ecr_registry(&registry.domain) else {
             return Ok(Lookup::NotFound(
                 "only for ACCOUNT.dkr.ecr.REGION.amazonaws.com".into(),
@@ -67,20 +64,7 @@ impl CredentialSource for EcrSource {
                 detail: format!("{detail} (cached)"),
             });
         }
-        let endpoint = self.endpoint.clone();
-        let (acc, reg) = (account.clone(), region.clone());
-        // The SDK is async and regpull may already be inside a runtime: give it its own.
-        let fetched = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?
-                .block_on(fetch(acc, reg, endpoint))
-        })
-        .join()
-        .map_err(|_| "the ECR token request panicked".to_string())
-        .and_then(|r| r);
-        match fetched {
+        match fetch(account.clone(), region.clone(), self.endpoint.clone()).await {
             Ok(Some((credential, expires))) => {
                 self.cache
                     .lock()
@@ -96,6 +80,16 @@ impl CredentialSource for EcrSource {
                 reason,
             }),
         }
+    }
+}
+
+impl CredentialSource for EcrSource {
+    fn name(&self) -> String {
+        "AWS ECR GetAuthorizationToken".to_string()
+    }
+
+    fn lookup<'a>(&'a self, registry: &'a RegistryName) -> LookupFuture<'a> {
+        Box::pin(self.ask(registry))
     }
 
     fn invalidate(&self, registry: &RegistryName) {

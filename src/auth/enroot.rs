@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName};
+use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
 
 pub struct EnrootCredentials {
     path: PathBuf,
@@ -66,12 +66,12 @@ fn parse(text: &str) -> Result<Vec<Entry>, String> {
     Ok(entries)
 }
 
-impl CredentialSource for EnrootCredentials {
+impl LocalSource for EnrootCredentials {
     fn name(&self) -> String {
         format!("enroot credentials {}", self.path.display())
     }
 
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -142,23 +142,23 @@ mod tests {
         )
         .unwrap();
         let src = EnrootCredentials::new(&p);
-        let Lookup::Found { credential, .. } = src.lookup(&RegistryName::new("nvcr.io")).unwrap()
+        let Lookup::Found { credential, .. } = src.read(&RegistryName::new("nvcr.io")).unwrap()
         else {
             panic!()
         };
         assert_eq!(credential, Credential::basic("$oauthtoken", "nvapi-key"));
-        let Lookup::Found { credential, .. } = src.lookup(&RegistryName::new("docker.io")).unwrap()
+        let Lookup::Found { credential, .. } = src.read(&RegistryName::new("docker.io")).unwrap()
         else {
             panic!()
         };
         assert_eq!(credential, Credential::basic("hubuser", "hubpass"));
         assert!(matches!(
-            src.lookup(&RegistryName::new("ghcr.io")).unwrap(),
+            src.read(&RegistryName::new("ghcr.io")).unwrap(),
             Lookup::NotFound(_)
         ));
         std::fs::write(&p, "machine x login").unwrap();
         assert!(
-            src.lookup(&RegistryName::new("x"))
+            src.read(&RegistryName::new("x"))
                 .unwrap_err()
                 .to_string()
                 .contains(".credentials")

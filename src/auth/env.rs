@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::names::NGC_USERNAME;
-use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName};
+use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
 
 const PAIRS: &[(&str, &str)] = &[
     ("REGPULL_USERNAME", "REGPULL_PASSWORD"),
@@ -34,12 +34,12 @@ impl EnvSource {
     }
 }
 
-impl CredentialSource for EnvSource {
+impl LocalSource for EnvSource {
     fn name(&self) -> String {
         "environment".to_string()
     }
 
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         for (user_var, pass_var) in PAIRS {
             match (self.get(user_var), self.get(pass_var)) {
                 (Some(u), Some(p)) => {
@@ -98,8 +98,7 @@ mod tests {
     #[test]
     fn ngc_keys_imply_the_oauthtoken_user() {
         let ngc = RegistryName::new("nvcr.io");
-        let Lookup::Found { credential, detail } =
-            env(&[("NGC_API_KEY", "k")]).lookup(&ngc).unwrap()
+        let Lookup::Found { credential, detail } = env(&[("NGC_API_KEY", "k")]).read(&ngc).unwrap()
         else {
             panic!("NGC_API_KEY is used for nvcr.io");
         };
@@ -107,7 +106,7 @@ mod tests {
         assert!(detail.contains("NGC_API_KEY"));
         let other = RegistryName::new("ghcr.io");
         assert!(matches!(
-            env(&[("NGC_API_KEY", "k")]).lookup(&other).unwrap(),
+            env(&[("NGC_API_KEY", "k")]).read(&other).unwrap(),
             Lookup::NotFound(_)
         ));
     }
@@ -119,10 +118,10 @@ mod tests {
             ("APPTAINER_DOCKER_USERNAME", "u"),
             ("APPTAINER_DOCKER_PASSWORD", "p"),
         ])
-        .lookup(&r)
+        .read(&r)
         .unwrap();
         assert!(matches!(found, Lookup::Found { .. }));
-        let err = env(&[("REGPULL_USERNAME", "u")]).lookup(&r).unwrap_err();
+        let err = env(&[("REGPULL_USERNAME", "u")]).read(&r).unwrap_err();
         assert!(
             err.to_string()
                 .contains("REGPULL_USERNAME is set but REGPULL_PASSWORD is not"),

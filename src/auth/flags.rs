@@ -1,7 +1,7 @@
 //! `--username` with `--password`, `--password-stdin` or `--password-file`.
 
 use super::names::NGC_USERNAME;
-use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName};
+use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
 use crate::secret::Secret;
 
 pub struct FlagSource {
@@ -11,12 +11,12 @@ pub struct FlagSource {
     pub password_origin: String,
 }
 
-impl CredentialSource for FlagSource {
+impl LocalSource for FlagSource {
     fn name(&self) -> String {
         "command-line flags".to_string()
     }
 
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         let invalid = |reason: &str| AuthError::Invalid {
             what: "command-line credentials".into(),
             reason: reason.into(),

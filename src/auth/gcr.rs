@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{AuthError, Credential, CredentialSource, Lookup, RegistryName};
+use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
 
 pub const JSON_KEY_USER: &str = "_json_key";
 
@@ -19,12 +19,12 @@ impl GoogleApplicationCredentials {
     }
 }
 
-impl CredentialSource for GoogleApplicationCredentials {
+impl LocalSource for GoogleApplicationCredentials {
     fn name(&self) -> String {
         "GOOGLE_APPLICATION_CREDENTIALS".to_string()
     }
 
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
         if !registry.is_google() {
             return Ok(Lookup::NotFound(
                 "only for gcr.io, *.gcr.io and *-docker.pkg.dev".into(),

@@ -17,6 +17,7 @@ mod error;
 mod flags;
 mod gcr;
 mod helper;
+mod keychain;
 pub mod names;
 mod store;
 
@@ -29,6 +30,7 @@ pub use env::EnvSource;
 pub use error::AuthError;
 pub use flags::FlagSource;
 pub use gcr::GoogleApplicationCredentials;
+pub use keychain::{Anonymous, Found, Given, Keychain, KeychainFuture};
 pub use names::RegistryName;
 pub use store::ConfigStore;
 
@@ -44,11 +46,33 @@ pub enum Lookup {
     NotFound(String),
 }
 
+/// What [`CredentialSource::lookup`] gives: an answer that may need the network.
+pub type LookupFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Lookup, AuthError>> + Send + 'a>>;
+
 /// One place credentials may come from.
 pub trait CredentialSource: Send + Sync {
     /// A short name for messages: `docker config /home/u/.docker/config.json`.
     fn name(&self) -> String;
-    fn lookup(&self, registry: &RegistryName) -> Result<Lookup, AuthError>;
+    fn lookup<'a>(&'a self, registry: &'a RegistryName) -> LookupFuture<'a>;
     /// Forget anything cached for `registry` (after the registry refused it as expired).
     fn invalidate(&self, _registry: &RegistryName) {}
+}
+
+/// A source that answers from local files, the environment or a short helper
+/// process: at once, without the network. ECR, which asks AWS, is the one
+/// source that implements [`CredentialSource`] itself.
+pub trait LocalSource: Send + Sync {
+    fn name(&self) -> String;
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError>;
+}
+
+impl<T: LocalSource> CredentialSource for T {
+    fn name(&self) -> String {
+        LocalSource::name(self)
+    }
+
+    fn lookup<'a>(&'a self, registry: &'a RegistryName) -> LookupFuture<'a> {
+        Box::pin(std::future::ready(self.read(registry)))
+    }
 }

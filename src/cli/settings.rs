@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use regpull::Secret;
 use regpull::auth::{
-    AuthFile, Chain, ConfigStore, Credential, CredentialSource, DockerConfig, EcrSource,
-    EnrootCredentials, EnvSource, FlagSource, GoogleApplicationCredentials, Lookup, RegistryName,
+    AuthFile, Chain, ConfigStore, Credential, DockerConfig, EcrSource, EnrootCredentials,
+    EnvSource, FlagSource, GoogleApplicationCredentials, LocalSource, Lookup, RegistryName,
 };
 use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
@@ -220,7 +220,7 @@ pub fn login_credentials(
             Some("e.g. regpull login nvcr.io --username '$oauthtoken' --password-stdin < key.txt"),
         )
     })?;
-    match flags.lookup(registry) {
+    match flags.read(registry) {
         Ok(Lookup::Found {
             credential: Credential::Basic { username, password },
             ..

@@ -8,65 +8,48 @@ use std::sync::Arc;
 
 use super::error::ImageError;
 use super::progress::Progress;
-use super::{Credentials, PullOptions};
-use crate::auth::RegistryName;
+use super::request::PullOptions;
+use crate::auth::{Keychain, RegistryName};
 use crate::reference::ImageRef;
-use crate::registry::Registry;
+use crate::registry::retry::Retrying;
+use crate::registry::{Login, Registry};
 
 /// A connected registry, or why its images cannot be pulled.
 pub type Connection = Result<Arc<Registry>, Arc<ImageError>>;
 
-/// Per API host: the connection and the name of the credential source used.
-pub struct Connections {
-    pub registries: HashMap<String, Connection>,
-    pub sources: HashMap<String, String>,
-}
-
+/// Connects to the API host of every reference, once per host.
 pub async fn connect_all<'a>(
     references: impl Iterator<Item = &'a ImageRef>,
-    credentials: &Arc<dyn Credentials>,
+    keychain: &Arc<dyn Keychain>,
     opts: &PullOptions,
     progress: &dyn Progress,
-) -> Connections {
-    let mut c = Connections {
-        registries: HashMap::new(),
-        sources: HashMap::new(),
-    };
+) -> HashMap<String, Connection> {
+    let mut connections = HashMap::new();
     for r in references {
         let host = r.api_host();
-        if c.registries.contains_key(host) {
+        if connections.contains_key(host) {
             continue;
         }
-        let connection = connect(r, credentials, opts, progress, &mut c.sources).await;
-        c.registries
-            .insert(host.to_string(), connection.map_err(Arc::new));
+        let connection = connect(r, keychain, opts, progress).await;
+        connections.insert(host.to_string(), connection.map_err(Arc::new));
     }
-    c
+    connections
 }
 
 async fn connect(
     r: &ImageRef,
-    credentials: &Arc<dyn Credentials>,
+    keychain: &Arc<dyn Keychain>,
     opts: &PullOptions,
     progress: &dyn Progress,
-    sources: &mut HashMap<String, String>,
 ) -> Result<Arc<Registry>, ImageError> {
     let host = r.api_host();
-    let name = RegistryName::new(r.domain());
-    let credential = credentials
-        .for_registry(&name)
-        .map_err(ImageError::Credentials)?;
-    let credential = credential.map(|(c, source)| {
-        tracing::info!("credentials for {host} from {source}");
-        sources.insert(host.to_string(), source);
-        c
-    });
-    progress.credentials(host, sources.get(host).map(String::as_str));
-    let mut reg = Registry::connect(host, credential, &opts.client).await?;
-    let creds = credentials.clone();
-    reg.set_refresher(Arc::new(move || {
-        creds.invalidate(&name);
-        creds.for_registry(&name).ok().flatten().map(|(c, _)| c)
-    }));
-    Ok(Arc::new(reg))
+    let login = Login {
+        name: RegistryName::new(r.domain()),
+        keychain: keychain.clone(),
+    };
+    let name = r.to_string();
+    let notice = |retry: &Retrying<'_>| progress.retrying(&name, retry);
+    let registry = Registry::connect(host, login, &opts.client, &opts.retry, &notice).await?;
+    progress.credentials(host, registry.credential_source().as_deref());
+    Ok(Arc::new(registry))
 }

@@ -14,14 +14,13 @@ use oci_spec::image::Descriptor;
 use serde::{Deserialize, Serialize};
 
 use super::convert::REGISTRY_DIGEST_ANNOTATION;
+use super::fetch::Retry;
 use super::media::ACCEPT;
-use super::resolve::pull_scope;
-use super::{PulledImage, ResolvedImage};
+use super::report::{PulledImage, ResolvedImage};
 use crate::digest::Digest;
 use crate::layout::{BlobRef, Check, ImageBlobs, Layout};
-use crate::platform::Platform;
 use crate::reference::{ImageRef, Target};
-use crate::registry::{Fetch, Registry};
+use crate::registry::Registry;
 
 /// JSON: what the entry's reference resolved to, and how it was pulled.
 pub const SOURCE_ANNOTATION: &str = "dev.regpull.source";
@@ -31,7 +30,7 @@ pub struct Source {
     /// What the reference named at the registry (an index or a manifest).
     pub digest: String,
     pub media_type: String,
-    /// How platforms were chosen and documents stored: see [`selection`].
+    /// How platforms were chosen and documents stored: see [`super::request::selection`].
     pub selection: String,
     /// The image manifests kept, as the registry names them.
     pub manifests: Vec<SourceManifest>,
@@ -41,21 +40,6 @@ pub struct Source {
 pub struct SourceManifest {
     pub platform: Option<String>,
     pub digest: String,
-}
-
-/// The request as it decides what is stored: the platform (or all of them)
-/// and whether Docker manifests were kept as they are.
-pub fn selection(platform: &Platform, all_platforms: bool, preserve_digests: bool) -> String {
-    let platforms = if all_platforms {
-        "all-platforms".to_string()
-    } else {
-        platform.format_all()
-    };
-    if preserve_digests {
-        format!("{platforms}+preserve-digests")
-    } else {
-        platforms
-    }
 }
 
 /// An image found up to date.
@@ -98,7 +82,7 @@ impl Current {
 /// may be `None`); a tag needs the registry's HEAD answer.
 pub async fn check(
     layout: &Layout,
-    registry: Option<&Registry>,
+    registry: Option<(&Registry, Retry<'_>)>,
     reference: &ImageRef,
     selection: &str,
 ) -> Option<Current> {
@@ -147,21 +131,31 @@ pub async fn check(
     })
 }
 
-/// The digest the registry says `tag` names now, from a HEAD request.
-async fn head_digest(registry: &Registry, repository: &str, tag: &str) -> Option<Digest> {
-    let resp = registry
-        .head(&Fetch {
-            operation: "checking manifest",
-            path: format!("v2/{repository}/manifests/{tag}"),
-            scope: pull_scope(repository),
-            accept: Some(ACCEPT),
-            from_offset: None,
+/// The digest the registry says `tag` names now, from a HEAD request (retried
+/// as any request is); `None` sends the pull to the full resolve.
+async fn head_digest(
+    (registry, retry): (&Registry, Retry<'_>),
+    repository: &str,
+    tag: &str,
+) -> Option<Digest> {
+    let what = format!("manifest of {repository}");
+    let answer = retry
+        .policy
+        .run(&what, retry.notice, async || {
+            registry.head_manifest(repository, tag, ACCEPT).await
         })
-        .await
-        .map_err(|e| tracing::debug!("HEAD for {repository}:{tag} failed ({e}); fetching it"))
-        .ok()?;
-    let header = resp.headers().get("docker-content-digest")?.to_str().ok()?;
-    Digest::parse(header).ok()
+        .await;
+    match answer {
+        Ok(Some(digest)) => Some(digest),
+        Ok(None) => {
+            tracing::debug!("HEAD for {repository}:{tag} sent no usable digest; fetching it");
+            None
+        }
+        Err(e) => {
+            tracing::debug!("HEAD for {repository}:{tag} failed ({e}); fetching it");
+            None
+        }
+    }
 }
 
 fn pulled(

@@ -16,12 +16,14 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::{FutureExt, StreamExt, stream};
 
+use super::documents::BlobRef;
 use super::error::ImageError;
+use super::plan::OnDisk;
 use super::progress::Progress;
-use super::resolve::{BlobRef, pull_scope};
-use crate::layout::{BlobWriter, Check, Layout};
+use super::report::Transfer;
+use crate::layout::{BlobWriter, Layout};
 use crate::registry::retry::{RetryPolicy, Retrying};
-use crate::registry::{Fetch, Registry, RegistryError, redact::redact};
+use crate::registry::{Registry, RegistryError, redact::redact};
 
 /// Received bytes are written in batches of this size while data flows.
 const WRITE_BATCH: usize = 1 << 20;
@@ -29,6 +31,8 @@ const WRITE_BATCH: usize = 1 << 20;
 /// One blob to fetch, and the places it may come from, tried in order.
 pub struct BlobJob {
     pub blob: BlobRef,
+    /// As the plan found it.
+    pub on_disk: OnDisk,
     pub sources: Vec<BlobSource>,
 }
 
@@ -46,18 +50,6 @@ impl BlobJob {
     pub fn images(&self) -> impl Iterator<Item = usize> + '_ {
         self.sources.iter().flat_map(|s| s.images.iter().copied())
     }
-}
-
-/// What the transfers amounted to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Transfer {
-    /// Blobs downloaded in this run (wholly or the rest of a partial one).
-    pub fetched_blobs: usize,
-    /// Bytes that crossed the network for them.
-    pub fetched_bytes: u64,
-    /// Blobs that were already in the layout.
-    pub reused_blobs: usize,
-    pub reused_bytes: u64,
 }
 
 enum Outcome {
@@ -95,7 +87,7 @@ pub async fn download_all(
                 if all_failed(&source.images) {
                     continue;
                 }
-                let e = match download_one(layout, &job.blob, source, policy, progress).await {
+                let e = match download_one(layout, &job, source, policy, progress).await {
                     Ok(outcome) => return Ok(outcome),
                     Err(e) => e,
                 };
@@ -133,14 +125,8 @@ pub async fn download_all(
     let mut failures = Vec::new();
     for r in results {
         match r {
-            Ok(Outcome::Fetched(n)) => {
-                t.fetched_blobs += 1;
-                t.fetched_bytes += n;
-            }
-            Ok(Outcome::Reused(n)) => {
-                t.reused_blobs += 1;
-                t.reused_bytes += n;
-            }
+            Ok(Outcome::Fetched(n)) => t.fetched(n),
+            Ok(Outcome::Reused(n)) => t.reused(n),
             Ok(Outcome::Dropped) => {}
             Err(f) => failures.extend(f),
         }
@@ -150,12 +136,13 @@ pub async fn download_all(
 
 async fn download_one(
     layout: &Layout,
-    blob: &BlobRef,
+    job: &BlobJob,
     source: &BlobSource,
     policy: &RetryPolicy,
     progress: &dyn Progress,
 ) -> Result<Outcome, ImageError> {
-    if layout.has_blob(&blob.digest, blob.size, Check::Size)? {
+    let blob = &job.blob;
+    if job.on_disk == OnDisk::Whole {
         tracing::debug!("blob {} is already in the layout", blob.digest);
         progress.blob_skipped(&blob.digest, blob.size);
         return Ok(Outcome::Reused(blob.size));
@@ -175,14 +162,11 @@ async fn download_one(
     progress.blob_started(&blob.digest, blob.size, writer.resumed_from());
     let notice = |r: &Retrying<'_>| progress.retrying(&source.reference, r);
     let mut received = 0u64;
-    let mut attempt = 0;
-    loop {
-        match transfer(blob, source, &mut writer, progress, &mut received).await {
-            Ok(())
-                if writer.resumed_from() > 0
-                    && writer.written() == blob.size
-                    && !writer.matches() =>
-            {
+    let what = format!("blob {}", blob.digest);
+    policy
+        .run(&what, &notice, async || {
+            transfer(blob, source, &mut writer, progress, &mut received).await?;
+            if writer.resumed_from() > 0 && writer.written() == blob.size && !writer.matches() {
                 // A prefix kept from an earlier run was wrong: fetch the blob whole, once.
                 tracing::warn!(
                     "blob {}: the partial data on disk did not verify; downloading it again",
@@ -190,20 +174,11 @@ async fn download_one(
                 );
                 writer.restart()?;
                 progress.blob_started(&blob.digest, blob.size, 0);
+                transfer(blob, source, &mut writer, progress, &mut received).await?;
             }
-            Ok(()) => break,
-            Err(ImageError::Registry(e)) => {
-                attempt += 1;
-                if !policy
-                    .pause(attempt, &e, &format!("blob {}", blob.digest), &notice)
-                    .await
-                {
-                    return Err(ImageError::Registry(e));
-                }
-            }
-            Err(other) => return Err(other),
-        }
-    }
+            Ok::<(), ImageError>(())
+        })
+        .await?;
     let written = writer.written();
     // Verification is done; fsync of a large file can block for a while.
     tokio::task::spawn_blocking(move || writer.commit())
@@ -233,13 +208,7 @@ async fn transfer(
     }
     let resp = source
         .registry
-        .get(&Fetch {
-            operation: "fetching blob",
-            path: format!("v2/{}/blobs/{}", source.repository, blob.digest),
-            scope: pull_scope(&source.repository),
-            accept: None,
-            from_offset: Some(offset),
-        })
+        .blob_range(&source.repository, &blob.digest, offset, None)
         .await?;
     if offset > 0 && !resumes_at(&resp, offset) {
         tracing::info!(

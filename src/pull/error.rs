@@ -6,6 +6,7 @@ use crate::error::ErrorClass;
 use crate::layout::LayoutError;
 use crate::reference::ImageRef;
 use crate::registry::RegistryError;
+use crate::registry::retry::Retryable;
 
 #[derive(Debug, thiserror::Error)]
 #[error("pulling {reference}")]
@@ -81,7 +82,20 @@ pub enum ImageError {
 
 impl From<RegistryError> for ImageError {
     fn from(e: RegistryError) -> Self {
-        ImageError::Registry(Box::new(e))
+        match e {
+            // The keychain's own failure: a file or helper to fix, not the registry.
+            RegistryError::Credentials { source, .. } => ImageError::Credentials(source),
+            e => ImageError::Registry(Box::new(e)),
+        }
+    }
+}
+
+impl Retryable for ImageError {
+    fn registry_error(&self) -> Option<&RegistryError> {
+        match self {
+            ImageError::Registry(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

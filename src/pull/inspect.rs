@@ -14,38 +14,54 @@ pub use local::{LocalImage, inspect_local, local_image};
 pub use summary::{ConfigSummary, InspectError, Inspection, LayerSummary, PlatformEntry};
 
 use super::error::{ImageError, PullError};
+use super::fetch::{Retry, fetch};
 use super::media::{self, Kind, MAX_CONFIG_BYTES};
-use super::resolve::{fetch, pull_scope};
-use crate::auth::Credential;
 use crate::digest::{Digest, Verifier};
 use crate::platform::Platform;
 use crate::reference::{ImageRef, Target};
-use crate::registry::retry::RetryPolicy;
-use crate::registry::{ClientOptions, Fetch, Registry, read_capped};
+use crate::registry::retry::{RetryPolicy, unreported};
+use crate::registry::{ClientOptions, Login, Registry};
 
-/// Inspects `reference` on its registry, choosing `platform` from an index.
+/// Inspects `reference` on its registry, choosing `platform` from an index;
+/// every request is retried under `retry`.
 pub async fn inspect(
     reference: &ImageRef,
-    credential: Option<(Credential, String)>,
+    login: Login,
     opts: &ClientOptions,
+    retry: &RetryPolicy,
     platform: &Platform,
 ) -> Result<Inspection, InspectError> {
-    let source = credential.as_ref().map(|(_, s)| s.clone());
-    let fail =
-        |kind: ImageError| InspectError::remote(PullError::new(reference, source.clone(), kind));
-    let registry = Registry::connect(reference.api_host(), credential.map(|(c, _)| c), opts)
-        .await
-        .map_err(|e| fail(e.into()))?;
+    let retry = Retry {
+        policy: retry,
+        notice: &unreported,
+    };
+    let registry = Registry::connect(
+        reference.api_host(),
+        login,
+        opts,
+        retry.policy,
+        retry.notice,
+    )
+    .await
+    .map_err(|e| InspectError::remote(PullError::new(reference, None, e.into())))?;
+    let fail = |kind: ImageError| {
+        InspectError::remote(PullError::new(
+            reference,
+            registry.credential_source(),
+            kind,
+        ))
+    };
     let repo = reference.repository();
-    let (top_digest, kind, top) = fetch_document(&registry, repo, reference.target())
+    let (top_digest, kind, top) = fetch_document(&registry, repo, reference.target(), retry)
         .await
         .map_err(fail)?;
     let mut found = summary::Found::new(reference, top_digest, kind);
     let manifest = if kind.is_index() {
         let digest = found.choose(&top, platform).map_err(fail)?;
-        let (_, child_kind, child) = fetch_document(&registry, repo, Target::Digest(&digest))
-            .await
-            .map_err(fail)?;
+        let (_, child_kind, child) =
+            fetch_document(&registry, repo, Target::Digest(&digest), retry)
+                .await
+                .map_err(fail)?;
         summary::refuse_nested(child_kind).map_err(fail)?;
         found.manifest_media_type = child_kind.media_type().to_string();
         child
@@ -53,7 +69,7 @@ pub async fn inspect(
         top
     };
     let m = media::check_manifest(&manifest).map_err(fail)?;
-    let config = fetch_config(&registry, repo, m.config())
+    let config = fetch_config(&registry, repo, m.config(), retry)
         .await
         .map_err(fail)?;
     found.finish(&m, &config).map_err(fail)
@@ -65,9 +81,9 @@ async fn fetch_document(
     registry: &Registry,
     repository: &str,
     target: Target<'_>,
+    retry: Retry<'_>,
 ) -> Result<(Digest, Kind, Value), ImageError> {
-    let policy = RetryPolicy::default();
-    let doc = fetch(registry, repository, target, (&policy, &|_| {})).await?;
+    let doc = fetch(registry, repository, target, retry).await?;
     Ok((doc.digest, doc.kind, doc.json))
 }
 
@@ -76,23 +92,21 @@ async fn fetch_config(
     registry: &Registry,
     repository: &str,
     desc: &oci_spec::image::Descriptor,
+    retry: Retry<'_>,
 ) -> Result<Value, ImageError> {
     let digest = media::check_descriptor(desc, MAX_CONFIG_BYTES, "config")?;
     let blob_err = |source: ImageError| ImageError::Blob {
         digest: digest.clone(),
         source: Box::new(source),
     };
-    let resp = registry
-        .get(&Fetch {
-            operation: "fetching the image config",
-            path: format!("v2/{repository}/blobs/{digest}"),
-            scope: pull_scope(repository),
-            accept: None,
-            from_offset: None,
+    let what = format!("config of {repository}");
+    let bytes = retry
+        .policy
+        .run(&what, retry.notice, async || {
+            registry
+                .blob_bytes(repository, &digest, MAX_CONFIG_BYTES)
+                .await
         })
-        .await
-        .map_err(|e| blob_err(e.into()))?;
-    let bytes = read_capped(resp, MAX_CONFIG_BYTES, "image config")
         .await
         .map_err(|e| blob_err(e.into()))?;
     let mut v = Verifier::new(&digest, Some(desc.size()));

@@ -1,35 +1,79 @@
-//! Between resolving and downloading: which blobs to fetch for which images,
-//! and whether they fit on the disk.
+//! The second phase: which blobs to fetch, from where, for which images, and
+//! whether they fit on the disk. Each blob's state on disk is looked at once,
+//! here; the download trusts it, and only the per-blob lock looks again (it
+//! must: another process may finish the blob in between).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::ResolvedImage;
-use super::current::Current;
+use super::documents::BlobRef;
 use super::download::{BlobJob, BlobSource};
-use super::error::PullError;
-use super::resolve::Resolved;
+use super::resolve::{Found, Outcome};
 use crate::digest::Digest;
-use crate::layout::Layout;
+use crate::layout::{Check, Layout, LayoutError};
 
-/// What a request amounts to before any blob is fetched.
-pub enum Found {
-    /// Already in the layout as the registry has it now.
-    Current(Box<Current>),
-    Resolved(Box<Resolved>),
+/// A blob's state in the layout when the pull was planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDisk {
+    Whole,
+    /// A partial file from an earlier run, this many bytes long.
+    Partial(u64),
+    Missing,
 }
 
-impl Found {
-    pub fn current(&self) -> Option<&Current> {
-        match self {
-            Found::Current(c) => Some(c),
-            Found::Resolved(_) => None,
+pub struct Plan {
+    /// Every distinct blob the resolved images need.
+    pub jobs: Vec<BlobJob>,
+    /// Blobs of images found up to date that no job fetches: reported as reused.
+    pub kept: Vec<BlobRef>,
+}
+
+/// Plans the downloads for `results`; fails when what is missing cannot fit on the disk.
+pub fn plan(layout: &Layout, results: &[Outcome]) -> Result<Plan, LayoutError> {
+    let mut jobs = blob_jobs(results);
+    let mut needed = 0u64;
+    for job in &mut jobs {
+        let b = &job.blob;
+        job.on_disk = if layout.has_blob(&b.digest, b.size, Check::Size)? {
+            OnDisk::Whole
+        } else {
+            match layout.partial_len(&b.digest) {
+                0 => OnDisk::Missing,
+                n => OnDisk::Partial(n),
+            }
+        };
+        needed += match job.on_disk {
+            OnDisk::Whole => 0,
+            OnDisk::Partial(n) => b.size.saturating_sub(n),
+            OnDisk::Missing => b.size,
+        };
+    }
+    if let Some(available) = layout.free_space().filter(|a| needed > *a) {
+        return Err(LayoutError::NoSpace {
+            path: layout.root().to_path_buf(),
+            needed,
+            available,
+        });
+    }
+    let fetched: HashSet<&Digest> = jobs.iter().map(|j| &j.blob.digest).collect();
+    let mut kept = Vec::new();
+    let mut counted = HashSet::new();
+    for c in results.iter().flatten().filter_map(Found::current) {
+        for b in c.layer_and_config_blobs() {
+            // A blob another image also needs is reported by its download.
+            if !fetched.contains(&b.digest) && counted.insert(b.digest.clone()) {
+                kept.push(BlobRef {
+                    digest: b.digest.clone(),
+                    size: b.size,
+                });
+            }
         }
     }
+    Ok(Plan { jobs, kept })
 }
 
 /// Every distinct blob the resolved images need, with each registry and
 /// repository that serves it and the images needing it from there.
-pub fn blob_jobs(results: &[Result<Found, PullError>]) -> Vec<BlobJob> {
+fn blob_jobs(results: &[Outcome]) -> Vec<BlobJob> {
     let mut by_digest: HashMap<Digest, usize> = HashMap::new();
     let mut jobs: Vec<BlobJob> = Vec::new();
     for (i, r) in results.iter().enumerate() {
@@ -38,20 +82,22 @@ pub fn blob_jobs(results: &[Result<Found, PullError>]) -> Vec<BlobJob> {
             let j = *by_digest.entry(blob.digest.clone()).or_insert_with(|| {
                 jobs.push(BlobJob {
                     blob: blob.clone(),
+                    on_disk: OnDisk::Missing,
                     sources: Vec::new(),
                 });
                 jobs.len() - 1
             });
             let sources = &mut jobs[j].sources;
+            let repository = r.reference.repository();
             let same = |s: &&mut BlobSource| {
-                s.registry.host() == r.registry.host() && s.repository == r.repository
+                s.registry.host() == r.registry.host() && s.repository == repository
             };
             match sources.iter_mut().find(same) {
                 Some(s) if !s.images.contains(&i) => s.images.push(i),
                 Some(_) => {}
                 None => sources.push(BlobSource {
                     registry: r.registry.clone(),
-                    repository: r.repository.clone(),
+                    repository: repository.to_string(),
                     reference: r.reference.to_string(),
                     images: vec![i],
                 }),
@@ -59,37 +105,4 @@ pub fn blob_jobs(results: &[Result<Found, PullError>]) -> Vec<BlobJob> {
         }
     }
     jobs
-}
-
-pub fn summary(r: &Resolved) -> ResolvedImage {
-    let blobs = r.distinct_blobs();
-    ResolvedImage {
-        reference: r.reference.to_string(),
-        registry: r.reference.api_host().to_string(),
-        digest: r.resolved_digest.clone(),
-        media_type: r.resolved_media_type.to_string(),
-        manifests: r.manifests.clone(),
-        blobs: blobs.len(),
-        blob_bytes: blobs.iter().map(|b| b.size).sum(),
-    }
-}
-
-/// Stops before downloading when what is still missing cannot fit on the disk.
-pub fn check_space(layout: &Layout, jobs: &[BlobJob]) -> Result<(), crate::layout::LayoutError> {
-    use crate::layout::Check;
-    let mut needed = 0u64;
-    for job in jobs {
-        let b = &job.blob;
-        if !layout.has_blob(&b.digest, b.size, Check::Size)? {
-            needed += b.size.saturating_sub(layout.partial_len(&b.digest));
-        }
-    }
-    match layout.free_space() {
-        Some(available) if needed > available => Err(crate::layout::LayoutError::NoSpace {
-            path: layout.root().to_path_buf(),
-            needed,
-            available,
-        }),
-        _ => Ok(()),
-    }
 }

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use super::error::{ImageError, PullError};
-use super::resolve::{fetch_manifest, pull_scope};
-use crate::auth::Credential;
+use super::fetch::{Retry, fetch};
 use crate::digest::Digest;
 use crate::reference::ImageRef;
-use crate::registry::{AuthScheme, ClientOptions, Registry};
+use crate::registry::retry::{RetryPolicy, unreported};
+use crate::registry::{AuthScheme, ClientOptions, Login, Registry, pull_scope};
 
 /// What the registry said at each step.
 #[derive(Debug, Clone)]
@@ -22,28 +22,39 @@ pub struct Probe {
     pub manifest_media_type: &'static str,
 }
 
+/// Connects as a pull would, authenticates for pulling `reference`, and
+/// fetches its manifest; each request retried under `retry`.
 pub async fn probe(
     reference: &ImageRef,
-    credential: Option<(Credential, String)>,
+    login: Login,
     opts: &ClientOptions,
+    retry: &RetryPolicy,
 ) -> Result<Probe, PullError> {
-    let source = credential.as_ref().map(|(_, s)| s.clone());
-    let fail = |kind: ImageError| PullError::new(reference, source.clone(), kind);
-    let registry = Registry::connect(reference.api_host(), credential.map(|(c, _)| c), opts)
+    let registry = Registry::connect(reference.api_host(), login, opts, retry, &unreported)
+        .await
+        .map_err(|e| PullError::new(reference, None, e.into()))?;
+    let fail = |kind: ImageError| PullError::new(reference, registry.credential_source(), kind);
+    let repository = reference.repository();
+    let what = format!("token for {repository}");
+    let token_lifetime = retry
+        .run(&what, &unreported, async || {
+            registry.authorize_pull(repository).await
+        })
         .await
         .map_err(|e| fail(e.into()))?;
-    let scope = pull_scope(reference.repository());
-    let token_lifetime = registry
-        .authorize(&scope)
+    let retry = Retry {
+        policy: retry,
+        notice: &unreported,
+    };
+    let manifest = fetch(&registry, repository, reference.target(), retry)
         .await
-        .map_err(|e| fail(e.into()))?;
-    let (digest, media_type) = fetch_manifest(&registry, reference).await.map_err(fail)?;
+        .map_err(fail)?;
     Ok(Probe {
         base_url: registry.base_url().to_string(),
-        scheme: registry.auth_scheme().await,
-        scope,
+        scheme: registry.auth_scheme(),
+        scope: pull_scope(repository),
         token_lifetime,
-        manifest_digest: digest,
-        manifest_media_type: media_type,
+        manifest_digest: manifest.digest,
+        manifest_media_type: manifest.kind.media_type(),
     })
 }

@@ -1,18 +1,51 @@
-//! The last step of a pull: manifests into blobs/, then the `index.json` entry.
+//! The last phase of a pull: for each image whose blobs are all in place, its
+//! manifests into blobs/, then its `index.json` entry.
 
 use std::collections::HashMap;
 
 use oci_spec::image::{Descriptor, MediaType};
 
-use super::PulledImage;
 use super::convert::REGISTRY_DIGEST_ANNOTATION;
 use super::current::{SOURCE_ANNOTATION, Source, SourceManifest};
-use super::error::ImageError;
-use super::resolve::Resolved;
+use super::documents::Resolved;
+use super::error::{ImageError, PullError};
+use super::progress::Progress;
+use super::report::PulledImage;
+use super::request::Wanted;
+use super::resolve::{Found, Outcome};
 use crate::layout::{Layout, PULLED_AT_ANNOTATION};
 
+/// Records every image that got this far, in request order, reporting each.
+pub fn record_all(
+    layout: &Layout,
+    results: Vec<Outcome>,
+    wanted: &[Wanted],
+    progress: &dyn Progress,
+) -> Vec<Result<PulledImage, PullError>> {
+    let mut recorded = Vec::with_capacity(results.len());
+    for (result, w) in results.into_iter().zip(wanted) {
+        let outcome = match result {
+            Ok(Found::Resolved(r)) => {
+                record(layout, &r, &w.selection).map_err(|e| Found::Resolved(r).fail(w, e))
+            }
+            Ok(Found::Current(c)) => Ok(c.image),
+            Err(e) => {
+                // Reported when it failed.
+                recorded.push(Err(e));
+                continue;
+            }
+        };
+        match &outcome {
+            Ok(image) => progress.image_done(image),
+            Err(e) => progress.image_failed(e),
+        }
+        recorded.push(outcome);
+    }
+    recorded
+}
+
 /// Writes the image's manifests (children first) and then its `index.json` entry.
-pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> {
+fn record(layout: &Layout, r: &Resolved, selection: &str) -> Result<PulledImage, ImageError> {
     for doc in r.children.iter().chain(std::iter::once(&r.top)) {
         let written = layout.write_blob(&doc.bytes)?;
         debug_assert_eq!(written, doc.digest);
@@ -40,7 +73,7 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
         serde_json::to_string(&Source {
             digest: r.resolved_digest.to_string(),
             media_type: r.resolved_media_type.to_string(),
-            selection: r.selection.clone(),
+            selection: selection.to_string(),
             manifests: r
                 .manifests
                 .iter()
@@ -61,11 +94,9 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
     desc.set_annotations(Some(annotations));
     let name = r.reference.normalized();
     layout.add_image(&name, &desc)?;
-    let platforms = match &r.config {
-        Some(config) if r.platforms.is_empty() => {
-            layout.config_platform(config).into_iter().collect()
-        }
-        _ => r.platforms.clone(),
+    let platforms = match r.lone_config() {
+        Some(config) => layout.config_platform(config).into_iter().collect(),
+        None => r.platforms(),
     };
     Ok(PulledImage {
         reference: r.reference.to_string(),
@@ -77,6 +108,6 @@ pub fn record(layout: &Layout, r: &Resolved) -> Result<PulledImage, ImageError> 
         converted,
         size: r.top.bytes.len() as u64
             + r.children.iter().map(|c| c.bytes.len() as u64).sum::<u64>()
-            + r.distinct_blobs().iter().map(|b| b.size).sum::<u64>(),
+            + r.blobs.iter().map(|b| b.size).sum::<u64>(),
     })
 }

@@ -2,58 +2,53 @@
 //!
 //! The first request is `GET /v2/`; its answer (200, or 401 with a challenge) tells
 //! us whether to send nothing, Basic credentials (ECR answers this way), or a
-//! Bearer token from the realm the challenge names. Tokens are cached per scope
-//! and refreshed before they expire; a 401 later in the pull (a token that expired
-//! early, or a registry that switched realms) re-reads the challenge and retries
-//! once. Credentials go only to this registry's origin and to the realm its own
-//! challenge named.
+//! Bearer token from the realm the challenge names ([`Authorizer`]). A 401 later
+//! in the pull (a token that expired early, or a registry that switched realms)
+//! re-reads the challenge and retries once. Credentials go only to this
+//! registry's origin and to the realm its own challenge named. The requests
+//! themselves are the typed methods of `endpoints.rs`; each makes one attempt,
+//! and callers repeat them through [`RetryPolicy::run`].
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
 use reqwest::{Client, Response, StatusCode, Url};
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
-use super::auth_scheme::{self, AuthScheme, describe, may_carry_credentials};
+use super::auth_scheme::{self, AuthScheme, describe};
+use super::authorizer::Authorizer;
 use super::body::read_error_body;
 use super::redact::redact;
+use super::retry::{Notice, RetryPolicy};
 use super::status::{is_expired, status_error};
-use super::token::{self, Token, TokenRequest};
 use super::transport::{self, ClientOptions, is_loopback_host};
-use super::{RegistryError, api_error, realm};
-use crate::auth::Credential;
-use crate::secret::Secret;
+use super::{RegistryError, api_error};
+use crate::auth::{Keychain, RegistryName};
 
-#[derive(Debug)]
-struct AuthState {
-    scheme: AuthScheme,
-    tokens: HashMap<String, Token>,
-}
-
-/// What to fetch: a path under the registry, the scope it needs, optional headers.
+/// One request: a path under the registry, the scope it needs, optional headers.
 #[derive(Debug, Clone)]
-pub struct Fetch<'a> {
+pub(super) struct Request<'a> {
     pub operation: &'a str,
     pub path: String,
     pub scope: String,
     pub accept: Option<&'a str>,
-    /// `Range: bytes=N-`, to resume a blob.
-    pub from_offset: Option<u64>,
+    /// `Range: bytes=START-[END]`.
+    pub range: Option<(u64, Option<u64>)>,
+}
+
+/// Who the pull is, at one registry: its name as the credential stores know
+/// it (`docker.io` for `registry-1.docker.io`) and where credentials come from.
+#[derive(Clone)]
+pub struct Login {
+    pub name: RegistryName,
+    pub keychain: Arc<dyn Keychain>,
 }
 
 pub struct Registry {
     host: String,
     base: Url,
     http: Client,
-    credential: std::sync::Mutex<Option<Credential>>,
-    refresher: Option<Refresher>,
-    state: Mutex<AuthState>,
+    pub(super) auth: Authorizer,
 }
-
-/// Produces a fresh credential after the registry said the current one expired
-/// (ECR's 12-hour tokens answer 403 "Your authorization token has expired").
-pub type Refresher = std::sync::Arc<dyn Fn() -> Option<Credential> + Send + Sync>;
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,61 +59,83 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Connects to `host` (`name[:port]`) and learns how it authenticates. HTTPS
-    /// unless `plain_http`; a loopback registry that does not speak TLS is retried
-    /// over HTTP, as docker does.
+    /// Connects to `host` (`name[:port]`) and learns how it authenticates: the
+    /// credential from `login`, then `GET /v2/` under `retry`. HTTPS unless
+    /// `plain_http`; a loopback registry that does not speak TLS is tried over
+    /// HTTP, as docker does.
     pub async fn connect(
         host: &str,
-        credential: Option<Credential>,
+        login: Login,
         opts: &ClientOptions,
+        retry: &RetryPolicy,
+        notice: Notice<'_>,
     ) -> Result<Self, RegistryError> {
+        let found = login.keychain.find(&login.name).await.map_err(|source| {
+            RegistryError::Credentials {
+                registry: host.to_string(),
+                source,
+            }
+        })?;
+        if let Some(f) = &found {
+            tracing::info!("credentials for {host} from {}", f.source);
+        }
         let http = transport::build(host, opts)?;
         let scheme = if opts.plain_http { "http" } else { "https" };
         tracing::info!("connecting to {scheme}://{host}/v2/");
-        let mut registry = Registry::new(host, scheme, http.clone(), credential.clone())?;
-        match registry.ping().await {
+        let new =
+            |scheme: &str| Registry::new(host, scheme, http.clone(), opts, &login, found.clone());
+        let ping = async |r: &Registry| {
+            let what = format!("registry check of {host}");
+            retry.run(&what, notice, async || r.ping().await).await
+        };
+        let registry = new(scheme)?;
+        match ping(&registry).await {
             Err(tls_error @ RegistryError::Connect { .. })
                 if scheme == "https" && is_loopback_host(host) =>
             {
-                let plain = Registry::new(host, "http", http, credential)?;
+                let plain = new("http")?;
                 tracing::info!("{host} is on this machine and HTTPS failed; trying plain HTTP");
                 match plain.ping().await {
-                    Ok(()) => registry = plain,
+                    Ok(()) => Ok(plain),
                     // No answer, or Go's "HTTP request to an HTTPS server": the
                     // server speaks TLS, and the TLS error explains the problem.
                     Err(
                         RegistryError::Connect { .. } | RegistryError::Status { status: 400, .. },
-                    ) => {
-                        return Err(tls_error);
-                    }
-                    Err(other) => return Err(other),
+                    ) => Err(tls_error),
+                    Err(other) => Err(other),
                 }
             }
-            other => other?,
+            Err(e) => Err(e),
+            Ok(()) => Ok(registry),
         }
-        Ok(registry)
     }
 
     fn new(
         host: &str,
         scheme: &str,
         http: Client,
-        credential: Option<Credential>,
+        opts: &ClientOptions,
+        login: &Login,
+        found: Option<crate::auth::Found>,
     ) -> Result<Self, RegistryError> {
-        let base = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| RegistryError::Tls {
-            registry: host.to_string(),
-            reason: format!("not a usable host name: {e}"),
-        })?;
+        let base =
+            Url::parse(&format!("{scheme}://{host}/")).map_err(|e| RegistryError::BadAddress {
+                registry: host.to_string(),
+                reason: e.to_string(),
+            })?;
+        let auth = Authorizer::new(
+            host,
+            base.clone(),
+            http.clone(),
+            opts.resolve.clone(),
+            (login.name.clone(), login.keychain.clone()),
+            found,
+        );
         Ok(Registry {
             host: host.to_string(),
             base,
             http,
-            credential: std::sync::Mutex::new(credential),
-            refresher: None,
-            state: Mutex::new(AuthState {
-                scheme: AuthScheme::Anonymous,
-                tokens: HashMap::new(),
-            }),
+            auth,
         })
     }
 
@@ -131,72 +148,18 @@ impl Registry {
     }
 
     /// The scheme learned from the registry's challenge.
-    pub async fn auth_scheme(&self) -> AuthScheme {
-        self.state.lock().await.scheme.clone()
+    pub fn auth_scheme(&self) -> AuthScheme {
+        self.auth.scheme()
     }
 
-    /// Lets the registry ask for a fresh credential once when it reports the
-    /// current one as expired.
-    pub fn set_refresher(&mut self, refresher: Refresher) {
-        self.refresher = Some(refresher);
+    /// Where the credential in use came from (`None`: anonymous).
+    pub fn credential_source(&self) -> Option<String> {
+        self.auth.credential_source()
     }
 
-    fn credential(&self) -> Option<Credential> {
-        self.credential.lock().expect("not poisoned").clone()
-    }
-
-    /// After a 403 "token has expired": a new credential, and no token from the old one.
-    async fn refresh_credential(&self) -> bool {
-        let Some(refresher) = self.refresher.clone() else {
-            return false;
-        };
-        let fresh = tokio::task::spawn_blocking(move || refresher())
-            .await
-            .ok()
-            .flatten();
-        let Some(fresh) = fresh else {
-            return false;
-        };
-        tracing::info!(
-            "{} reported an expired credential; using a fresh one",
-            self.host
-        );
-        *self.credential.lock().expect("not poisoned") = Some(fresh);
-        self.state.lock().await.tokens.clear();
-        true
-    }
-
-    /// Checks the credential itself, as `docker login` does: an authenticated
-    /// `GET /v2/`, with a token requested without scope for Bearer registries.
-    pub async fn verify_login(&self) -> Result<AuthScheme, RegistryError> {
-        let check = Fetch {
-            operation: "login check (GET /v2/)",
-            path: "v2/".to_string(),
-            scope: String::new(),
-            accept: None,
-            from_offset: None,
-        };
-        self.get(&check).await?;
-        Ok(self.auth_scheme().await)
-    }
-
-    /// Authenticates for `scope` as a pull would; for Bearer, the token's lifetime.
-    pub async fn authorize(
-        &self,
-        scope: &str,
-    ) -> Result<Option<std::time::Duration>, RegistryError> {
-        self.authorization(scope, false).await?;
-        Ok(self
-            .state
-            .lock()
-            .await
-            .tokens
-            .get(scope)
-            .map(|t| t.lifetime))
-    }
-
-    async fn ping(&self) -> Result<(), RegistryError> {
-        let url = self.base.join("v2/").expect("static path");
+    /// `GET /v2/`: does the registry answer, and how does it want to be authenticated?
+    pub(super) async fn ping(&self) -> Result<(), RegistryError> {
+        let url = self.url("v2/")?;
         let resp =
             self.http
                 .get(url.clone())
@@ -212,53 +175,50 @@ impl Registry {
             StatusCode::UNAUTHORIZED => {
                 let scheme = auth_scheme::from_challenge(&self.host, resp.headers())?;
                 tracing::info!("{} asks for {}", self.host, describe(&scheme));
-                self.state.lock().await.scheme = scheme;
+                self.auth.set_scheme(scheme);
                 Ok(())
             }
             _ => Err(status_error("registry check (GET /v2/)", resp).await),
         }
     }
 
-    /// Sends a GET, authenticating as the registry asked; a 401 triggers one
-    /// re-authentication and retry.
-    pub async fn get(&self, fetch: &Fetch<'_>) -> Result<Response, RegistryError> {
-        self.send(reqwest::Method::GET, fetch).await
+    fn url(&self, path: &str) -> Result<Url, RegistryError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| RegistryError::BadAddress {
+                registry: self.host.clone(),
+                reason: format!("path {path:?}: {e}"),
+            })
     }
 
-    /// A HEAD, authenticated as [`Registry::get`]: headers only (a manifest's
-    /// digest), which Docker Hub does not count against its pull limit.
-    pub async fn head(&self, fetch: &Fetch<'_>) -> Result<Response, RegistryError> {
-        self.send(reqwest::Method::HEAD, fetch).await
-    }
-
-    async fn send(
+    /// Sends one request, authenticated as the registry asked; a 401 triggers
+    /// one re-authentication, an "expired" answer one fresh credential.
+    pub(super) async fn send(
         &self,
         method: reqwest::Method,
-        fetch: &Fetch<'_>,
+        req: &Request<'_>,
     ) -> Result<Response, RegistryError> {
-        let url = self
-            .base
-            .join(fetch.path.trim_start_matches('/'))
-            .map_err(|e| RegistryError::Tls {
-                registry: self.host.clone(),
-                reason: format!("bad path {:?}: {e}", fetch.path),
-            })?;
+        let url = self.url(&req.path)?;
         for attempt in 0..2 {
-            let auth = self.authorization(&fetch.scope, attempt > 0).await?;
-            let mut req = self.http.request(method.clone(), url.clone());
-            if let Some(a) = fetch.accept {
-                req = req.header(ACCEPT, a);
+            let auth = self.auth.header(&req.scope).await?;
+            let mut builder = self.http.request(method.clone(), url.clone());
+            if let Some(a) = req.accept {
+                builder = builder.header(ACCEPT, a);
             }
-            if let Some(n) = fetch.from_offset.filter(|n| *n > 0) {
-                req = req.header(RANGE, format!("bytes={n}-"));
+            if let Some((start, end)) = req.range {
+                let end = end.map(|e| e.to_string()).unwrap_or_default();
+                builder = builder.header(RANGE, format!("bytes={start}-{end}"));
             }
             if let Some(a) = &auth {
-                req = req.header(AUTHORIZATION, a.expose());
+                builder = builder.header(AUTHORIZATION, a.expose());
             }
-            let resp = req.send().await.map_err(|source| RegistryError::Connect {
-                url: redact(&url),
-                source,
-            })?;
+            let resp = builder
+                .send()
+                .await
+                .map_err(|source| RegistryError::Connect {
+                    url: redact(&url),
+                    source,
+                })?;
             tracing::debug!(
                 "{method} {} -> {}",
                 redact(resp.url()),
@@ -268,12 +228,11 @@ impl Registry {
                 return Ok(resp);
             }
             if resp.status() != StatusCode::UNAUTHORIZED {
-                let err = status_error(fetch.operation, resp).await;
+                let err = status_error(req.operation, resp).await;
                 if attempt == 0 && is_expired(&err) {
                     // ECR answers 403, ECR Public 400: a fresh credential where one
                     // can be had, and in any case a fresh token.
-                    self.refresh_credential().await;
-                    self.state.lock().await.tokens.clear();
+                    self.auth.refresh_credential().await;
                     continue;
                 }
                 return Err(err);
@@ -282,12 +241,14 @@ impl Registry {
                 tracing::info!(
                     "{} answered 401 for {}; authenticating again",
                     self.host,
-                    fetch.scope
+                    req.scope
                 );
                 let scheme = auth_scheme::from_challenge(&self.host, resp.headers())?;
-                let mut state = self.state.lock().await;
-                state.scheme = scheme;
-                state.tokens.remove(&fetch.scope);
+                if scheme == self.auth.scheme() {
+                    self.auth.drop_token(&req.scope);
+                } else {
+                    self.auth.set_scheme(scheme);
+                }
                 continue;
             }
             let (errors, _) = api_error::parse(&read_error_body(resp).await);
@@ -298,66 +259,4 @@ impl Registry {
         }
         unreachable!("the loop returns on its second pass")
     }
-
-    /// The Authorization header for `scope`, fetching a token when needed.
-    async fn authorization(
-        &self,
-        scope: &str,
-        force: bool,
-    ) -> Result<Option<Secret>, RegistryError> {
-        let mut state = self.state.lock().await;
-        match state.scheme.clone() {
-            AuthScheme::Anonymous => Ok(None),
-            AuthScheme::Basic => {
-                let credential = self.credential();
-                if credential.is_some() && !may_carry_credentials(&self.base) {
-                    return Err(RegistryError::InsecureBasic {
-                        registry: self.host.clone(),
-                    });
-                }
-                Ok(credential.as_ref().and_then(Credential::basic_header))
-            }
-            AuthScheme::Bearer { realm, service } => {
-                let now = Instant::now();
-                if !force && let Some(t) = state.tokens.get(scope).filter(|t| t.is_fresh(now)) {
-                    return Ok(Some(bearer(&t.value)));
-                }
-                let token = self.fetch_token(&realm, service.as_deref(), scope).await?;
-                let header = bearer(&token.value);
-                state.tokens.insert(scope.to_string(), token);
-                Ok(Some(header))
-            }
-        }
-    }
-
-    async fn fetch_token(
-        &self,
-        realm: &Url,
-        service: Option<&str>,
-        scope: &str,
-    ) -> Result<Token, RegistryError> {
-        let refused = |reason: String| RegistryError::RealmRefused {
-            registry: self.host.clone(),
-            realm: redact(realm),
-            reason,
-        };
-        realm::check(&self.base, realm).await.map_err(refused)?;
-        let credential = self.credential();
-        if credential.is_some() && !may_carry_credentials(realm) {
-            return Err(refused(
-                "it is plain HTTP and would carry your credentials in the clear".into(),
-            ));
-        }
-        let req = TokenRequest {
-            realm,
-            service,
-            scope,
-            credential: credential.as_ref(),
-        };
-        token::fetch(&self.http, &req).await
-    }
-}
-
-fn bearer(token: &Secret) -> Secret {
-    Secret::new(format!("Bearer {}", token.expose()))
 }

@@ -3,6 +3,7 @@
 
 use super::api_error::{self, ApiError};
 use super::challenge::ChallengeError;
+use super::status::status_class;
 use crate::error::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,14 @@ pub enum RegistryError {
     },
     #[error("cannot set up TLS for {registry}: {reason}")]
     Tls { registry: String, reason: String },
+    #[error("{registry} is not a usable registry address: {reason}")]
+    BadAddress { registry: String, reason: String },
+    #[error("cannot read the credentials for {registry}")]
+    Credentials {
+        registry: String,
+        #[source]
+        source: crate::auth::AuthError,
+    },
 }
 
 fn describe_errors(errors: &[ApiError]) -> String {
@@ -117,9 +126,15 @@ impl RegistryError {
             }
             RegistryError::Connect { .. } | RegistryError::Body { .. } => ErrorClass::Network,
             RegistryError::Status { status, errors, .. } => status_class(*status, errors),
-            RegistryError::TokenRefused { status: 429, .. } => ErrorClass::RateLimited,
-            RegistryError::TokenRefused { status, .. } if *status >= 500 => ErrorClass::Network,
+            // A token server in trouble is as transient as the registry would be;
+            // any other refusal is about the credential.
+            RegistryError::TokenRefused { status, .. }
+                if status_class(*status, &[]).is_transient() =>
+            {
+                status_class(*status, &[])
+            }
             RegistryError::TokenRefused { .. }
+            | RegistryError::Credentials { .. }
             | RegistryError::Unauthorized { .. }
             | RegistryError::InsecureBasic { .. }
             | RegistryError::RealmRefused { .. }
@@ -127,7 +142,7 @@ impl RegistryError {
             | RegistryError::BadChallenge { .. }
             | RegistryError::BadToken { .. } => ErrorClass::Auth,
             RegistryError::TooLarge { .. } => ErrorClass::Verification,
-            RegistryError::Tls { .. } => ErrorClass::Usage,
+            RegistryError::Tls { .. } | RegistryError::BadAddress { .. } => ErrorClass::Usage,
         }
     }
 
@@ -139,18 +154,6 @@ impl RegistryError {
             }
             _ => Vec::new(),
         }
-    }
-}
-
-fn status_class(status: u16, errors: &[ApiError]) -> ErrorClass {
-    let has = |code: &str| errors.iter().any(|e| e.code == code);
-    match status {
-        _ if has("TOOMANYREQUESTS") => ErrorClass::RateLimited,
-        401 | 403 => ErrorClass::Auth,
-        404 => ErrorClass::NotFound,
-        429 => ErrorClass::RateLimited,
-        408 | 500..=599 => ErrorClass::Network,
-        _ => ErrorClass::Usage,
     }
 }
 

@@ -2,9 +2,11 @@
 
 pub mod api_error;
 mod auth_scheme;
+mod authorizer;
 mod body;
 pub mod challenge;
 mod client;
+mod endpoints;
 mod error;
 mod realm;
 pub mod redact;
@@ -15,6 +17,7 @@ pub mod transport;
 
 pub use auth_scheme::AuthScheme;
 pub use body::read_capped;
-pub use client::{Fetch, Refresher, Registry};
+pub use client::{Login, Registry};
+pub use endpoints::{RawManifest, pull_scope};
 pub use error::RegistryError;
 pub use transport::ClientOptions;

@@ -7,7 +7,7 @@
 //! itself is on such an address (a registry on localhost with a token server
 //! beside it is the normal test and air-gapped setup).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use reqwest::Url;
 
@@ -37,12 +37,24 @@ fn reach(ip: IpAddr) -> Reach {
     }
 }
 
-/// Addresses a host name or literal stands for; empty when it does not resolve
-/// (the request itself will then fail with a clear connect error).
-async fn addresses(host: &str, port: u16) -> Vec<IpAddr> {
+/// `--resolve` overrides: host name to the address connections really go to.
+pub type Overrides = [(String, SocketAddr)];
+
+/// Addresses a host name or literal stands for, as the HTTP client will
+/// connect (`--resolve` first); empty when it does not resolve (the request
+/// itself will then fail with a clear connect error).
+async fn addresses(host: &str, port: u16, overrides: &Overrides) -> Vec<IpAddr> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return vec![ip];
+    }
+    let pinned: Vec<IpAddr> = overrides
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case(bare))
+        .map(|(_, addr)| addr.ip())
+        .collect();
+    if !pinned.is_empty() {
+        return pinned;
     }
     if bare == "localhost" || bare.ends_with(".localhost") {
         return vec![IpAddr::from([127, 0, 0, 1])];
@@ -54,10 +66,10 @@ async fn addresses(host: &str, port: u16) -> Vec<IpAddr> {
 }
 
 /// The most internal reach among a host's addresses.
-async fn host_reach(url: &Url) -> Reach {
+async fn host_reach(url: &Url, overrides: &Overrides) -> Reach {
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or(443);
-    addresses(host, port)
+    addresses(host, port, overrides)
         .await
         .into_iter()
         .map(reach)
@@ -66,18 +78,18 @@ async fn host_reach(url: &Url) -> Reach {
 }
 
 /// Ok when credentials may be sent to `realm` on behalf of the registry at `registry`.
-pub async fn check(registry: &Url, realm: &Url) -> Result<(), String> {
+pub async fn check(registry: &Url, realm: &Url, overrides: &Overrides) -> Result<(), String> {
     if !matches!(realm.scheme(), "http" | "https") {
         return Err(format!("scheme {:?} is not http or https", realm.scheme()));
     }
     if realm.host_str().is_none_or(str::is_empty) {
         return Err("it names no host".into());
     }
-    let target = host_reach(realm).await;
+    let target = host_reach(realm, overrides).await;
     if target == Reach::LinkLocal {
         return Err("it is a link-local address (such as the cloud metadata service)".into());
     }
-    if target > Reach::Public && host_reach(registry).await == Reach::Public {
+    if target > Reach::Public && host_reach(registry, overrides).await == Reach::Public {
         return Err("it is a loopback or private address, and the registry is not".into());
     }
     Ok(())
@@ -95,28 +107,32 @@ mod tests {
     async fn refuses_metadata_and_internal_realms_for_public_registries() {
         let public = url("https://203.0.113.10/v2/");
         assert!(
-            check(&public, &url("http://169.254.169.254/latest/"))
+            check(&public, &url("http://169.254.169.254/latest/"), &[])
                 .await
                 .is_err()
         );
         assert!(
-            check(&public, &url("https://127.0.0.1/token"))
+            check(&public, &url("https://127.0.0.1/token"), &[])
                 .await
                 .is_err()
         );
         assert!(
-            check(&public, &url("https://10.1.2.3/token"))
-                .await
-                .is_err()
-        );
-        assert!(check(&public, &url("https://[::1]/token")).await.is_err());
-        assert!(
-            check(&public, &url("ftp://198.51.100.1/token"))
+            check(&public, &url("https://10.1.2.3/token"), &[])
                 .await
                 .is_err()
         );
         assert!(
-            check(&public, &url("https://198.51.100.1/token"))
+            check(&public, &url("https://[::1]/token"), &[])
+                .await
+                .is_err()
+        );
+        assert!(
+            check(&public, &url("ftp://198.51.100.1/token"), &[])
+                .await
+                .is_err()
+        );
+        assert!(
+            check(&public, &url("https://198.51.100.1/token"), &[])
                 .await
                 .is_ok()
         );
@@ -126,20 +142,47 @@ mod tests {
     async fn a_local_registry_may_use_a_local_token_server_but_never_link_local() {
         let local = url("http://127.0.0.1:5000/v2/");
         assert!(
-            check(&local, &url("http://127.0.0.1:5001/token"))
+            check(&local, &url("http://127.0.0.1:5001/token"), &[])
                 .await
                 .is_ok()
         );
         assert!(
-            check(&local, &url("http://localhost:5001/token"))
+            check(&local, &url("http://localhost:5001/token"), &[])
                 .await
                 .is_ok()
         );
         assert!(
-            check(&local, &url("http://169.254.169.254/"))
+            check(&local, &url("http://169.254.169.254/"), &[])
                 .await
                 .is_err()
         );
-        assert!(check(&local, &url("http://[fe80::1]/")).await.is_err());
+        assert!(check(&local, &url("http://[fe80::1]/"), &[]).await.is_err());
+    }
+
+    /// The check sees what `--resolve` makes of a name, as the connection will.
+    #[tokio::test]
+    async fn resolve_overrides_are_what_the_check_sees() {
+        let pin = |name: &str, ip: &str| (name.to_string(), format!("{ip}:443").parse().unwrap());
+        let public = url("https://registry.example/v2/");
+        let metadata = [pin("auth.example", "169.254.169.254")];
+        let refused = check(&public, &url("https://auth.example/token"), &metadata).await;
+        assert!(refused.unwrap_err().contains("link-local"));
+        // Both pinned to this machine (a mirror or test setup): allowed.
+        let local = [
+            pin("registry.example", "127.0.0.1"),
+            pin("auth.example", "127.0.0.1"),
+        ];
+        assert!(
+            check(&public, &url("https://auth.example/token"), &local)
+                .await
+                .is_ok()
+        );
+        // Only the realm pinned inside: the registry is public, so refused.
+        let inside = [pin("auth.example", "10.0.0.5")];
+        assert!(
+            check(&public, &url("https://auth.example/token"), &inside)
+                .await
+                .is_err()
+        );
     }
 }

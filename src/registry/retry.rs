@@ -1,10 +1,14 @@
-//! Which failures are worth another attempt, and how long to wait before it.
+//! Which failures are worth another attempt, how long to wait before it, and
+//! the one runner every registry request goes through.
 //!
-//! The two questions are kept apart: [`classify`] looks only at what went wrong
-//! (the retried statuses are the table [`RETRIED_STATUSES`], pinned by a test);
+//! The questions are kept apart: [`classify`] looks only at what went wrong (a
+//! failure is retried exactly when its [`crate::ErrorClass`] is transient, so the
+//! exit code and the retries agree; the status table is
+//! [`super::status::status_class`], pinned by a test here);
 //! [`RetryPolicy::delay`] only decides the pause: exponential backoff with full
 //! jitter, or the server's `Retry-After` (seconds or HTTP-date), never more than
-//! [`MAX_RETRY_AFTER`]. Sleeping goes through [`Sleeper`] so tests never wait.
+//! [`MAX_RETRY_AFTER`]; [`RetryPolicy::run`] repeats an attempt under the
+//! budget. Sleeping goes through [`Sleeper`] so tests never wait.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,9 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::RegistryError;
-
-/// Statuses that mean "try again later": timeouts, rate limits, server trouble.
-pub const RETRIED_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
 /// The longest a `Retry-After` is honoured: Docker Hub asks for minutes at most,
 /// and a cron job would rather fail than hang for hours.
@@ -31,28 +32,41 @@ pub enum Verdict {
 
 /// Whether `err` may pass if the same request is made again.
 pub fn classify(err: &RegistryError, now: SystemTime) -> Verdict {
-    match err {
-        RegistryError::Connect { .. } if err.class() == crate::ErrorClass::Usage => Verdict::Fatal,
-        // A redirect loop or a redirect to a non-http(s) scheme will not mend itself.
-        RegistryError::Connect { source, .. } if source.is_redirect() => Verdict::Fatal,
-        RegistryError::Connect { .. } | RegistryError::Body { .. } => {
-            Verdict::Retry { retry_after: None }
-        }
-        RegistryError::Status {
-            status,
-            retry_after,
-            ..
-        } if RETRIED_STATUSES.contains(status) => Verdict::Retry {
-            retry_after: retry_after
-                .as_deref()
-                .and_then(|v| parse_retry_after(v, now)),
-        },
-        RegistryError::TokenRefused { status, .. } if RETRIED_STATUSES.contains(status) => {
-            Verdict::Retry { retry_after: None }
-        }
-        _ => Verdict::Fatal,
+    // A redirect loop or a redirect to a non-http(s) scheme will not mend
+    // itself, though it is the network's class of failure.
+    if let RegistryError::Connect { source, .. } = err
+        && source.is_redirect()
+    {
+        return Verdict::Fatal;
+    }
+    if !err.class().is_transient() {
+        return Verdict::Fatal;
+    }
+    let retry_after = match err {
+        RegistryError::Status { retry_after, .. } => retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, now)),
+        _ => None,
+    };
+    Verdict::Retry { retry_after }
+}
+
+/// An error that may carry a registry failure worth retrying.
+pub trait Retryable {
+    fn registry_error(&self) -> Option<&RegistryError>;
+}
+
+impl Retryable for RegistryError {
+    fn registry_error(&self) -> Option<&RegistryError> {
+        Some(self)
     }
 }
+
+/// Who hears of each retry before its pause (progress bars, `--json` events).
+pub type Notice<'a> = &'a (dyn Fn(&Retrying<'_>) + Sync);
+
+/// A [`Notice`] for callers that report retries only through the log.
+pub fn unreported(_: &Retrying<'_>) {}
 
 /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -123,6 +137,31 @@ impl RetryPolicy {
         ceiling.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
+    /// Runs `attempt` until it succeeds, fails in a way that will not pass, or
+    /// the budget (`retries` attempts after the first) is spent. `what` names
+    /// the request in messages (`manifest of REPO`, `blob DIGEST`).
+    pub async fn run<T, E: Retryable>(
+        &self,
+        what: &str,
+        notice: Notice<'_>,
+        mut attempt: impl AsyncFnMut() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut failures = 0;
+        loop {
+            let err = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let Some(registry_error) = err.registry_error() else {
+                return Err(err);
+            };
+            failures += 1;
+            if !self.pause(failures, registry_error, what, notice).await {
+                return Err(err);
+            }
+        }
+    }
+
     /// Waits before retry `attempt` of something that failed with `err`; false
     /// when the error is fatal or the budget is spent. `notice` hears of each
     /// retry before the pause, so callers can report it.
@@ -131,7 +170,7 @@ impl RetryPolicy {
         attempt: u32,
         err: &RegistryError,
         what: &str,
-        notice: &(dyn Fn(&Retrying<'_>) + Sync),
+        notice: Notice<'_>,
     ) -> bool {
         let Verdict::Retry { retry_after } = classify(err, SystemTime::now()) else {
             return false;
@@ -173,6 +212,7 @@ pub struct Retrying<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorClass;
 
     fn status(code: u16, retry_after: Option<&str>) -> RegistryError {
         RegistryError::Status {
@@ -185,14 +225,86 @@ mod tests {
         }
     }
 
+    /// The one table, pinned: which statuses are retried and what each exits with.
     #[test]
-    fn the_retried_statuses_are_pinned() {
-        assert_eq!(RETRIED_STATUSES, &[408, 429, 500, 502, 503, 504]);
+    fn retries_and_exit_classes_agree_for_every_status() {
         let now = SystemTime::now();
-        for code in 400..600u16 {
-            let retried = matches!(classify(&status(code, None), now), Verdict::Retry { .. });
-            assert_eq!(retried, RETRIED_STATUSES.contains(&code), "{code}");
+        let mut retried = Vec::new();
+        for code in 100..600u16 {
+            let err = status(code, None);
+            let retry = matches!(classify(&err, now), Verdict::Retry { .. });
+            assert_eq!(retry, err.class().is_transient(), "{code}");
+            if retry {
+                retried.push(code);
+            }
         }
+        let server: Vec<u16> = (500..600)
+            .filter(|c| ![501, 505, 511].contains(c))
+            .collect();
+        assert_eq!(retried, [&[408, 429][..], &server].concat());
+        assert_eq!(status(404, None).class(), ErrorClass::NotFound);
+        assert_eq!(status(401, None).class(), ErrorClass::Auth);
+        assert_eq!(status(501, None).class(), ErrorClass::Usage);
+        assert_eq!(status(503, None).class(), ErrorClass::Network);
+        assert_eq!(status(429, None).class(), ErrorClass::RateLimited);
+        // A token server's trouble is retried like the registry's.
+        let token = |status| RegistryError::TokenRefused {
+            realm: "https://auth/".into(),
+            status,
+            detail: None,
+        };
+        assert!(matches!(classify(&token(503), now), Verdict::Retry { .. }));
+        assert_eq!(classify(&token(401), now), Verdict::Fatal);
+        assert_eq!(token(401).class(), ErrorClass::Auth);
+    }
+
+    #[tokio::test]
+    async fn the_runner_retries_transient_failures_within_the_budget() {
+        use std::sync::Mutex;
+        struct Recorder(Mutex<Vec<Duration>>);
+        impl Sleeper for Recorder {
+            fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+                self.0.lock().unwrap().push(d);
+                Box::pin(async {})
+            }
+        }
+        let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
+        let policy = RetryPolicy {
+            retries: 2,
+            sleeper: recorder.clone(),
+            ..RetryPolicy::default()
+        };
+        let mut calls = 0;
+        let r: Result<(), RegistryError> = policy
+            .run("test", &unreported, async || {
+                calls += 1;
+                Err(status(503, None))
+            })
+            .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 3, "the first attempt and two retries");
+        assert_eq!(recorder.0.lock().unwrap().len(), 2);
+        let mut calls = 0;
+        let r: Result<u8, RegistryError> = policy
+            .run("test", &unreported, async || {
+                calls += 1;
+                if calls == 1 {
+                    Err(status(500, None))
+                } else {
+                    Ok(7)
+                }
+            })
+            .await;
+        assert_eq!(r.unwrap(), 7);
+        let mut calls = 0;
+        let r: Result<(), RegistryError> = policy
+            .run("test", &unreported, async || {
+                calls += 1;
+                Err(status(404, None))
+            })
+            .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 1, "a 404 is not retried");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `regpull auth REF`: which credential was used, and what the registry made of it.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use regpull::auth::{RegistryName, Resolution};
 use regpull::pull::{self, ImageError, Probe, PullError};
-use regpull::registry::AuthScheme;
 use regpull::registry::redact::redact;
+use regpull::registry::retry::RetryPolicy;
+use regpull::registry::{AuthScheme, Login};
 use regpull::{Error, ImageRef};
 use serde_json::json;
 
@@ -16,17 +18,27 @@ pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
     let reference = ImageRef::parse(&args.reference)?;
     let chain = settings::credential_chain(&args.credentials, std::slice::from_ref(&reference))?;
     let registry = RegistryName::new(reference.domain());
-    let resolution = chain
-        .resolve(&registry)
-        .map_err(|e| PullError::new(&reference, None, ImageError::Credentials(e)))?;
     let opts = settings::client_options(&args.transport);
-    let credential = resolution.credential.clone().zip(resolution.source.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
+    let resolution = runtime
+        .block_on(chain.resolve(&registry))
+        .map_err(|e| PullError::new(&reference, None, ImageError::Credentials(e)))?;
+    // The probe asks the same chain (ECR's token is cached), so it sends the
+    // credential the trail above names.
+    let login = Login {
+        name: registry,
+        keychain: Arc::new(chain),
+    };
     let outcome = runtime
-        .block_on(pull::probe(&reference, credential, &opts))
+        .block_on(pull::probe(
+            &reference,
+            login,
+            &opts,
+            &RetryPolicy::default(),
+        ))
         .map_err(Error::from);
     if args.json {
         json::emit(&as_json(&reference, &resolution, &outcome));

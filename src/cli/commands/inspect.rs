@@ -2,10 +2,12 @@
 //! registry (no layer is downloaded) or, with --layout, from a local layout.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use regpull::auth::RegistryName;
-use regpull::pull::inspect::{InspectError, Inspection, inspect, inspect_local};
-use regpull::pull::{ImageError, PullError};
+use regpull::pull::inspect::{Inspection, inspect, inspect_local};
+use regpull::registry::Login;
+use regpull::registry::retry::RetryPolicy;
 use regpull::{Error, ImageRef, Layout, Platform};
 use serde_json::json;
 
@@ -53,19 +55,17 @@ fn remote(
     platform: &Platform,
 ) -> Result<Inspection, Error> {
     let chain = settings::credential_chain(&args.credentials, std::slice::from_ref(reference))?;
-    let resolution = chain
-        .resolve(&RegistryName::new(reference.domain()))
-        .map_err(|e| InspectError {
-            pull: Box::new(PullError::new(reference, None, ImageError::Credentials(e))),
-            layout: None,
-        })?;
-    let credential = resolution.credential.zip(resolution.source);
+    let login = Login {
+        name: RegistryName::new(reference.domain()),
+        keychain: Arc::new(chain),
+    };
     let opts = settings::client_options(&args.transport);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
-    Ok(runtime.block_on(inspect(reference, credential, &opts, platform))?)
+    let retry = RetryPolicy::default();
+    Ok(runtime.block_on(inspect(reference, login, &opts, &retry, platform))?)
 }
 
 fn print_human(i: &Inspection) {

@@ -1,11 +1,13 @@
 //! `regpull login REGISTRY` and `regpull logout REGISTRY`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use regpull::Error;
-use regpull::auth::{Credential, RegistryName};
+use regpull::auth::{Credential, Found, Given, RegistryName};
 use regpull::reference::{api_host, registry_domain};
-use regpull::registry::{AuthScheme, Registry};
+use regpull::registry::retry::{RetryPolicy, unreported};
+use regpull::registry::{AuthScheme, Login, Registry};
 
 use crate::cli::args::{LoginArgs, LogoutArgs};
 use crate::cli::settings;
@@ -30,7 +32,15 @@ pub fn login(args: &LoginArgs) -> Result<ExitCode, Error> {
     };
     let scheme = runtime
         .block_on(async {
-            let reg = Registry::connect(&host, Some(credential), &opts).await?;
+            let login = Login {
+                name: registry.clone(),
+                keychain: Arc::new(Given(Found {
+                    credential,
+                    source: "the command line".into(),
+                })),
+            };
+            let policy = RetryPolicy::default();
+            let reg = Registry::connect(&host, login, &opts, &policy, &unreported).await?;
             reg.verify_login().await
         })
         .map_err(login_err)?;
