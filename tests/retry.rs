@@ -261,3 +261,46 @@ async fn an_expired_token_answered_with_400_as_ecr_public_does_gets_a_fresh_toke
     assert!(r.result.is_ok(), "{:?}", r.result.err());
     assert!(reg.shared.tokens_issued.load(Ordering::SeqCst) >= 2);
 }
+
+/// Every request goes through the one retry runner: the registry check when
+/// connecting and the token request are retried as a blob is, and a status
+/// that will not mend (501) is not, with the exit class saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_check_and_token_requests_are_retried_like_any_request() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        ping_statuses: vec![500, 502],
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    assert!(r.result.is_ok(), "a 500 on GET /v2/ is retried: {:?}", r.result.err());
+    assert_eq!(r.pauses.len(), 2, "{:?}", r.pauses);
+
+    let reg = FakeRegistry::start(Faults {
+        token_uses: Some(100),
+        token_statuses: vec![503],
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    assert!(r.result.is_ok(), "a 503 from the token server is retried: {:?}", r.result.err());
+    assert_eq!(r.pauses.len(), 1, "{:?}", r.pauses);
+
+    let reg = FakeRegistry::start(Faults {
+        ping_statuses: vec![501],
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    let err = r.result.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Usage, "{err:?}");
+    assert!(r.pauses.is_empty(), "a 501 is final: {:?}", r.pauses);
+    assert_eq!(
+        reg.requests().iter().filter(|r| *r == "GET /v2/").count(),
+        1
+    );
+}

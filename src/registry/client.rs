@@ -84,30 +84,36 @@ impl Registry {
         tracing::info!("connecting to {scheme}://{host}/v2/");
         let new =
             |scheme: &str| Registry::new(host, scheme, http.clone(), opts, &login, found.clone());
-        let ping = async |r: &Registry| {
-            let what = format!("registry check of {host}");
-            retry.run(&what, notice, async || r.ping().await).await
-        };
-        let registry = new(scheme)?;
-        match ping(&registry).await {
-            Err(tls_error @ RegistryError::Connect { .. })
-                if scheme == "https" && is_loopback_host(host) =>
-            {
-                let plain = new("http")?;
-                tracing::info!("{host} is on this machine and HTTPS failed; trying plain HTTP");
-                match plain.ping().await {
-                    Ok(()) => Ok(plain),
-                    // No answer, or Go's "HTTP request to an HTTPS server": the
-                    // server speaks TLS, and the TLS error explains the problem.
-                    Err(
-                        RegistryError::Connect { .. } | RegistryError::Status { status: 400, .. },
-                    ) => Err(tls_error),
-                    Err(other) => Err(other),
+        // One attempt is HTTPS and, for a loopback registry that does not
+        // answer it, plain HTTP: a registry that is down is retried as a
+        // whole, and a loopback registry without TLS costs no retries.
+        let attempt = async || {
+            let registry = new(scheme)?;
+            match registry.ping().await {
+                Err(tls_error @ RegistryError::Connect { .. })
+                    if scheme == "https" && is_loopback_host(host) =>
+                {
+                    let plain = new("http")?;
+                    tracing::info!(
+                        "{host} is on this machine and HTTPS failed; trying plain HTTP"
+                    );
+                    match plain.ping().await {
+                        Ok(()) => Ok(plain),
+                        // No answer, or Go's "HTTP request to an HTTPS server": the
+                        // server speaks TLS, and the TLS error explains the problem.
+                        Err(
+                            RegistryError::Connect { .. }
+                            | RegistryError::Status { status: 400, .. },
+                        ) => Err(tls_error),
+                        Err(other) => Err(other),
+                    }
                 }
+                Err(e) => Err(e),
+                Ok(()) => Ok(registry),
             }
-            Err(e) => Err(e),
-            Ok(()) => Ok(registry),
-        }
+        };
+        let what = format!("registry check of {host}");
+        retry.run(&what, notice, attempt).await
     }
 
     fn new(

@@ -59,6 +59,10 @@ pub struct Faults {
     pub expired_status: Option<u16>,
     /// Take this long over each manifest answer, so that requests overlap.
     pub manifest_delay: Option<std::time::Duration>,
+    /// Answer the first `GET /v2/` requests with these statuses, in order.
+    pub ping_statuses: Vec<u16>,
+    /// Answer the first token requests with these statuses, in order.
+    pub token_statuses: Vec<u16>,
 }
 
 #[derive(Default)]
@@ -217,7 +221,14 @@ fn check_auth(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
 }
 
 async fn ping(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    shared.requests.lock().unwrap().push("GET /v2/".into());
+    let n = {
+        let mut requests = shared.requests.lock().unwrap();
+        requests.push("GET /v2/".into());
+        requests.iter().filter(|r| *r == "GET /v2/").count() - 1
+    };
+    if let Some(status) = shared.faults.lock().unwrap().ping_statuses.get(n) {
+        return StatusCode::from_u16(*status).unwrap().into_response();
+    }
     check_auth(&shared, &headers).unwrap_or_else(|| StatusCode::OK.into_response())
 }
 
@@ -225,7 +236,14 @@ async fn token(
     State(shared): State<Arc<Shared>>,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
-    shared.token_queries.lock().unwrap().push(query);
+    let asked = {
+        let mut queries = shared.token_queries.lock().unwrap();
+        queries.push(query);
+        queries.len() - 1
+    };
+    if let Some(status) = shared.faults.lock().unwrap().token_statuses.get(asked) {
+        return StatusCode::from_u16(*status).unwrap().into_response();
+    }
     let n = shared.tokens_issued.fetch_add(1, Ordering::SeqCst);
     let t = format!("fake-token-{n}");
     shared.token_use.lock().unwrap().insert(t.clone(), 0);
