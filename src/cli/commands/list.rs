@@ -52,12 +52,16 @@ fn warn_incomplete(images: &[ImageInfo], args: &ListArgs) {
         if i.missing_blobs == 0 && i.unreadable_documents == 0 {
             continue;
         }
+        let count = |n: usize, what: &str| match n {
+            1 => format!("1 {what}"),
+            n => format!("{n} {what}s"),
+        };
         eprintln!(
-            "warning: {} references {} blobs not in the layout and {} documents that cannot be read; \
+            "warning: {} references {} not in the layout and {} that cannot be read; \
              `regpull verify --layout {}` says which",
             i.name.as_deref().unwrap_or(&i.digest.to_string()),
-            i.missing_blobs,
-            i.unreadable_documents,
+            count(i.missing_blobs, "blob"),
+            count(i.unreadable_documents, "document"),
             args.layout.dir.display()
         );
     }
