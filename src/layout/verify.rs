@@ -97,11 +97,12 @@ impl Layout {
         let _no_gc = self.pull_guard()?;
         let mut wanted: BTreeMap<Digest, Wanted> = BTreeMap::new();
         let mut report = VerifyReport::default();
-        for (desc, walked) in self.walk()? {
-            let name = ref_name(&desc).map(str::to_string);
+        for desc in self.read_index()?.manifests() {
+            let name = ref_name(desc).map(str::to_string);
             if only.is_some_and(|names| !name.as_ref().is_some_and(|n| names.contains(n))) {
                 continue;
             }
+            let walked = self.walk_image(desc)?;
             let label = match name {
                 Some(n) => n,
                 None => desc.digest().to_string(),
