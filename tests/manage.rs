@@ -257,6 +257,22 @@ fn verify_reports_deleted_truncated_and_stray_blobs() {
     assert_eq!(find(&stray)["images"], serde_json::json!([]));
     assert_eq!(problems.len(), 3);
     assert_eq!(of_type(&events, "verify_summary")[0]["problems"], 3);
+
+    // list walks the same way: it counts the missing config, and says so.
+    let o = run(&["list", "--json"], &f.root);
+    let images = validate(&text(&o.stdout));
+    let tool = images.iter().find(|e| e["name"] == TOOL).unwrap();
+    assert_eq!(tool["blobs"], 4, "{tool}");
+    assert_eq!(tool["missing_blobs"], 1, "{tool}");
+    assert_eq!(tool["unreadable_documents"], 0, "{tool}");
+    let o = run(&["list"], &f.root);
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: {TOOL} references 1 blob not in the layout and 0 documents"
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -7,8 +7,10 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use regpull::pull::SOURCE_ANNOTATION;
 use regpull::{Digest, Layout};
 use support::distribution::{Auth, Distribution};
+use support::fake_registry::{FakeRegistry, Faults};
 use support::image::{self, TestImage};
 use support::json_doc::{of_type, validate};
 use support::push::{PushAuth, Pusher};
@@ -264,4 +266,206 @@ fn check_clean(root: &Path) {
     let o = run(&["list", "--json", "--layout", root.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     validate(&text(&o.stdout));
+}
+
+/// `regpull ARGS` from inside a tokio test, where the in-process registry runs.
+async fn run_async(args: Vec<String>) -> (Output, std::time::Duration) {
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let out = support::regpull_command(&args).output().unwrap();
+        (out, started.elapsed())
+    })
+    .await
+    .unwrap()
+}
+
+/// The next blob request the fake registry answers is 503 (its scripted
+/// statuses are indexed by how many blob requests it has answered).
+fn fail_next_blob_request(reg: &FakeRegistry) {
+    let served = reg
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/blobs/"))
+        .count();
+    reg.shared.faults.lock().unwrap().blob_statuses = vec![(503, None); served + 1];
+}
+
+/// A repair's pull takes verify's --retries and --timeout as `pull` takes its
+/// own: one 503 is survived with one retry and fails the repair with none, and
+/// a stalled blob is given up on after --timeout and resumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_repair_honours_retries_and_timeout() {
+    let reg = FakeRegistry::start(Faults::default()).await;
+    let app = app_image();
+    reg.add_image("team/app", "1", &app);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("oci");
+    let out = root.to_str().unwrap().to_string();
+    let name = format!("{}/team/app:1", reg.host);
+    let (o, _) = run_async(vec![
+        "pull".into(),
+        "-q".into(),
+        "-o".into(),
+        out.clone(),
+        name.clone(),
+    ])
+    .await;
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let layout = Layout::open(&root).unwrap();
+    let big = &app.layers[1];
+    let repair = |extra: &[&str]| {
+        let mut args: Vec<String> = ["verify", "--repair", "--json", "--layout", &out]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run_async(args)
+    };
+
+    fs::remove_file(layout.blob_path(&big.digest)).unwrap();
+    fail_next_blob_request(&reg);
+    let (o, _) = repair(&["--retries", "0"]).await;
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
+    let events = validate(&text(&o.stdout));
+    assert_eq!(
+        of_type(&events, "verify_summary")[0]["repaired"],
+        serde_json::json!([])
+    );
+    assert!(text(&o.stderr).contains("503"), "{}", text(&o.stderr));
+    assert!(!layout.blob_path(&big.digest).exists());
+
+    fail_next_blob_request(&reg);
+    let big_gets = || {
+        let path = format!("GET /v2/team/app/blobs/{}", big.digest);
+        reg.requests().iter().filter(|r| **r == path).count()
+    };
+    let before = big_gets();
+    let (o, _) = repair(&["--retries", "1"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let events = validate(&text(&o.stdout));
+    assert_eq!(
+        of_type(&events, "verify_summary")[0]["repaired"],
+        serde_json::json!([name])
+    );
+    assert_eq!(big_gets() - before, 2, "the 503, then the blob");
+    layout
+        .verify_blob(&big.digest, big.bytes.len() as u64)
+        .unwrap();
+
+    // The first attempt at the blob stalls after 1000 bytes; without
+    // --timeout 1, the 30 s default would wait it out.
+    fs::remove_file(layout.blob_path(&big.digest)).unwrap();
+    reg.reset_attempts();
+    reg.shared.faults.lock().unwrap().drop_blobs_after = Some(1000);
+    let (o, took) = repair(&["--retries", "1", "--timeout", "1"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    layout
+        .verify_blob(&big.digest, big.bytes.len() as u64)
+        .unwrap();
+}
+
+/// A repair pulls each image as `dev.regpull.source` says it was pulled:
+/// here every platform of an OCI index with --preserve-digests, which the
+/// entry's media type alone cannot tell. An entry without the annotation is
+/// pulled as its descriptor suggests, and says so.
+#[test]
+fn verify_repair_pulls_each_image_as_it_was_recorded() {
+    let reg = Distribution::start(Auth::Open, false);
+    let idx = image::multi_platform(false);
+    let app = app_image();
+    let pusher = Pusher::new(&reg.host, None, PushAuth::None);
+    seed_runtime().block_on(async {
+        pusher.index("team/multi", "v1", &idx).await;
+        pusher.image("team/app", "1", &app).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("oci");
+    let out = root.to_str().unwrap();
+    let multi = format!("{}/team/multi:v1", reg.host);
+    let single = format!("{}/team/app:1", reg.host);
+    run_ok(&mut support::regpull_command(&[
+        "pull",
+        "-q",
+        "--all-platforms",
+        "--preserve-digests",
+        "-o",
+        out,
+        &multi,
+    ]));
+    run_ok(&mut support::regpull_command(&[
+        "pull",
+        "-q",
+        "--platform",
+        "linux/amd64",
+        "-o",
+        out,
+        &single,
+    ]));
+    let layout = Layout::open(&root).unwrap();
+    let source_of = |name: &str| {
+        let entry = layout.find_image(name).unwrap().unwrap();
+        entry
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .get(SOURCE_ANNOTATION)
+            .cloned()
+    };
+    let recorded = source_of(&multi).unwrap();
+    assert!(
+        recorded.contains("all-platforms+preserve-digests"),
+        "{recorded}"
+    );
+
+    // The single image's entry as another tool would have written it.
+    let index_path = root.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    for entry in index["manifests"].as_array_mut().unwrap() {
+        if entry["annotations"]["org.opencontainers.image.ref.name"] == single.as_str() {
+            entry["annotations"]
+                .as_object_mut()
+                .unwrap()
+                .remove(SOURCE_ANNOTATION);
+        }
+    }
+    fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+
+    fs::remove_file(layout.blob_path(&idx.images[2].1.layers[0].digest)).unwrap();
+    fs::remove_file(layout.blob_path(&app.layers[0].digest)).unwrap();
+    let o = run(&["verify", "--repair", "--layout", out]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "pulling {multi} again (all platforms, digests preserved)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "note: {single}: its entry has no {SOURCE_ANNOTATION} annotation"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        source_of(&multi).unwrap(),
+        recorded,
+        "stored the same way again"
+    );
+    assert!(
+        source_of(&single)
+            .unwrap()
+            .contains("\"selection\":\"linux/amd64\"")
+    );
+    assert_eq!(
+        layout
+            .find_image(&multi)
+            .unwrap()
+            .unwrap()
+            .digest()
+            .to_string(),
+        idx.index.digest.to_string()
+    );
 }

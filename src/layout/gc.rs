@@ -9,9 +9,10 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
+use oci_spec::image::Descriptor;
 
-use super::{Layout, LayoutError, LayoutLock, MAX_MANIFEST_BYTES};
+use super::walk::{BlobRef, Gap};
+use super::{Layout, LayoutError, LayoutLock, ref_name};
 use crate::digest::Digest;
 
 /// Partial downloads younger than this are kept: a killed pull that is re-run
@@ -25,6 +26,9 @@ pub struct GcReport {
     pub partials_removed: usize,
     pub partial_bytes: u64,
     pub kept_blobs: usize,
+    /// Documents the walk could not read, each `DIGEST (why) of IMAGE`; when
+    /// there are any, no blob was deleted.
+    pub unknown_documents: Vec<String>,
 }
 
 impl Layout {
@@ -33,8 +37,8 @@ impl Layout {
         LayoutLock::acquire_shared(&self.gc_lock_path())
     }
 
-    /// Deletes unreferenced blobs, old partial downloads and stray temporary
-    /// files. Waits for running pulls first (calling `on_wait` when there are
+    /// Deletes the blobs no image reaches (by the walk `list` and `verify`
+    /// use), old partial downloads and stray temporary files. Waits for running pulls first (calling `on_wait` when there are
     /// some), since their blobs are not in `index.json` until they finish.
     pub fn gc(&self, on_wait: &dyn Fn()) -> Result<GcReport, LayoutError> {
         let _gc = match LayoutLock::try_acquire(&self.gc_lock_path())? {
@@ -45,8 +49,17 @@ impl Layout {
             }
         };
         let _index = LayoutLock::acquire(&self.lock_path())?;
-        let wanted = self.referenced()?;
-        let mut report = GcReport::default();
+        let (wanted, unknown) = self.referenced()?;
+        let mut report = GcReport {
+            unknown_documents: unknown,
+            ..GcReport::default()
+        };
+        // A document that is missing, damaged or over a limit hides which
+        // blobs its image needs: any blob could be one of them, so none is
+        // deleted until `verify --repair` or `rm` settles the image. (An
+        // unparseable but intact document is no such gap: the walk kept
+        // every blob its text names.)
+        let hold_all = !report.unknown_documents.is_empty();
         for dir in self.blob_dirs()? {
             for entry in read_dir(&dir)? {
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -55,7 +68,7 @@ impl Layout {
                     .map(|a| a.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let digest = Digest::parse(&format!("{alg}:{name}")).ok();
-                if digest.as_ref().is_some_and(|d| wanted.contains(d)) {
+                if hold_all || digest.as_ref().is_some_and(|d| wanted.contains(d)) {
                     report.kept_blobs += 1;
                     continue;
                 }
@@ -90,51 +103,45 @@ impl Layout {
         Ok(report)
     }
 
-    /// Every blob reachable from `index.json`: manifests, indexes, configs, layers.
-    /// Every blob an image in `index.json` reaches. What is a document (to
-    /// be read for more descriptors) is known from where it stands, as the
-    /// inventory walk knows it: an `index.json` entry, an index's `manifests`
-    /// and a `subject` are; a config, a layer or an artifact's `blobs` are
-    /// not. Never from `mediaType`, which the spec lets producers leave out:
-    /// a manifest without one would have had its config and layers deleted.
-    fn referenced(&self) -> Result<HashSet<Digest>, LayoutError> {
-        let index = self.read_index()?;
-        let mut todo: Vec<(Digest, bool)> = Vec::new();
-        for d in index.manifests() {
-            if let Ok(digest) = Digest::parse(d.digest().as_ref()) {
-                todo.push((digest, true));
+    /// Every blob the images in `index.json` reach, as the shared walk finds
+    /// them, and the documents that keep the walk from being sure.
+    fn referenced(&self) -> Result<(HashSet<Digest>, Vec<String>), LayoutError> {
+        let mut wanted = HashSet::new();
+        let mut unknown = Vec::new();
+        for (desc, walked) in self.walk()? {
+            wanted.extend(walked.blobs.iter().map(|b| b.digest.clone()));
+            if walked.complete() {
+                continue;
             }
+            let image = ref_name(&desc)
+                .map(str::to_string)
+                .unwrap_or_else(|| desc.digest().to_string());
+            unknown.extend(
+                walked
+                    .troubles
+                    .iter()
+                    .filter(|t| !matches!(t.gap, Gap::Unparseable(_)))
+                    .map(|t| format!("{} ({}) of {image}", t.digest, t.gap.reason())),
+            );
         }
-        let mut seen = HashSet::new();
-        while let Some((digest, document)) = todo.pop() {
-            if !seen.insert(digest.clone()) || !document {
-                continue;
-            }
-            let Ok(bytes) = self.read_blob(&digest, MAX_MANIFEST_BYTES) else {
-                continue;
-            };
-            let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {
-                continue;
-            };
-            let digest_of = |v: &Value| {
-                v.get("digest")
-                    .and_then(Value::as_str)
-                    .and_then(|d| Digest::parse(d).ok())
-            };
-            let list = |k: &str| doc.get(k).and_then(Value::as_array).into_iter().flatten();
-            for (child, is_document) in list("manifests")
-                .map(|c| (c, true))
-                .chain(doc.get("subject").map(|c| (c, true)))
-                .chain(doc.get("config").map(|c| (c, false)))
-                .chain(list("layers").map(|c| (c, false)))
-                .chain(list("blobs").map(|c| (c, false)))
-            {
-                if let Some(d) = digest_of(child) {
-                    todo.push((d, is_document));
-                }
-            }
-        }
-        Ok(seen)
+        Ok((wanted, unknown))
+    }
+
+    /// For each of `gone` (entries already taken out of `index.json`), the
+    /// blobs it reaches that are in the layout and that no image left in
+    /// `index.json` reaches: what `gc` would delete of it.
+    pub fn orphaned_by(&self, gone: &[Descriptor]) -> Result<Vec<Vec<BlobRef>>, LayoutError> {
+        let (still_wanted, _) = self.referenced()?;
+        gone.iter()
+            .map(|desc| {
+                let walked = self.walk_image(desc)?;
+                Ok(walked
+                    .blobs
+                    .into_iter()
+                    .filter(|b| b.present && !still_wanted.contains(&b.digest))
+                    .collect())
+            })
+            .collect()
     }
 
     fn blob_dirs(&self) -> Result<Vec<std::path::PathBuf>, LayoutError> {

@@ -125,6 +125,8 @@ impl Layout {
             path: path.to_path_buf(),
             source,
         };
+        // A layout another tool wrote (skopeo, umoci) has no `.regpull/` yet.
+        std::fs::create_dir_all(self.tmp_dir()).map_err(write_err)?;
         // Readable by everyone the umask allows, like the blobs: a layout
         // shared between users (a cluster's prefetch cache) is read by all.
         let mut tmp = tempfile::Builder::new()

@@ -1,40 +1,20 @@
-//! What each image in the layout is made of, found by walking from its
-//! `index.json` entry: index -> manifests -> config + layers.
-//!
-//! The walk trusts nothing it reads: a document is parsed only after its bytes
-//! hash to its digest, and a document that is missing or damaged simply ends the
-//! walk on that branch (`regpull verify` reports the blob itself). `regpull list`
-//! and `regpull verify` both build on it.
-
-use std::collections::HashSet;
-use std::io;
+//! What each image in the layout is made of, for `regpull list` and for a
+//! pull deciding whether an image is already there: the shared walk
+//! (`walk.rs`) summarized per `index.json` entry, with the platforms it holds.
 
 use oci_spec::image::Descriptor;
 use serde_json::Value;
 
-use super::{
-    Layout, LayoutError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, PULLED_AT_ANNOTATION, ref_name,
-    timestamp,
-};
+use super::walk::{BlobRef, Gap, ImageWalk};
+use super::{Layout, LayoutError, MAX_CONFIG_BYTES, PULLED_AT_ANNOTATION, ref_name, timestamp};
 use crate::digest::Digest;
 use crate::platform::Platform;
 
 /// The annotation buildkit puts on attestation entries, which are no platform.
 const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 
-/// One blob an image references, as its parent document describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlobRef {
-    pub digest: Digest,
-    pub size: u64,
-    pub media_type: String,
-    /// A manifest or index (walked into), not a config or layer; known from
-    /// where it stands, since an index entry may omit its media type.
-    pub document: bool,
-}
-
-/// A document whose bytes match its digest but that cannot be read as a
-/// manifest or index, so the blobs below it are unknown.
+/// A document that is there but cannot be read as a manifest or index, so the
+/// blobs below it are not known from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unparseable {
     pub digest: Digest,
@@ -46,6 +26,8 @@ pub struct Unparseable {
 pub struct ImageBlobs {
     /// Every distinct blob, the top document first.
     pub blobs: Vec<BlobRef>,
+    /// Documents that are there but could not be read (damaged, too large,
+    /// nested too deep, or no manifest or index).
     pub unparseable: Vec<Unparseable>,
     /// `os/arch[/variant]` of each platform the image holds, as far as readable.
     pub platforms: Vec<String>,
@@ -62,6 +44,12 @@ pub struct ImageInfo {
     pub platforms: Vec<String>,
     /// Bytes of every distinct blob the image references.
     pub size: u64,
+    /// Distinct blobs the image references.
+    pub blobs: usize,
+    /// How many of those are not in the layout.
+    pub missing_blobs: usize,
+    /// Documents that are there but cannot be read (`regpull verify` says which).
+    pub unreadable_documents: usize,
     /// RFC 3339: the pulled-at annotation, else the top document's file time.
     pub pulled_at: Option<String>,
 }
@@ -69,11 +57,9 @@ pub struct ImageInfo {
 impl Layout {
     /// Every image in `index.json`, in its order.
     pub fn images(&self) -> Result<Vec<ImageInfo>, LayoutError> {
-        let index = self.read_index()?;
         let mut out = Vec::new();
-        for desc in index.manifests() {
-            let digest = self.entry_digest(desc)?;
-            let walked = self.image_blobs(desc)?;
+        for (desc, walked) in self.walk()? {
+            let digest = self.entry_digest(&desc)?;
             let pulled_at = desc
                 .annotations()
                 .as_ref()
@@ -83,11 +69,14 @@ impl Layout {
                     Some(timestamp::rfc3339(meta.modified().ok()?))
                 });
             out.push(ImageInfo {
-                name: ref_name(desc).map(str::to_string),
-                descriptor: desc.clone(),
+                name: ref_name(&desc).map(str::to_string),
                 media_type: desc.media_type().to_string(),
                 size: walked.blobs.iter().map(|b| b.size).sum(),
-                platforms: walked.platforms,
+                blobs: walked.blobs.len(),
+                missing_blobs: walked.missing(),
+                unreadable_documents: walked.unreadable(),
+                platforms: self.platforms(&desc, &walked),
+                descriptor: desc,
                 digest,
                 pulled_at,
             });
@@ -95,106 +84,45 @@ impl Layout {
         Ok(out)
     }
 
-    /// The digest an `index.json` entry points at.
-    pub(super) fn entry_digest(&self, desc: &Descriptor) -> Result<Digest, LayoutError> {
-        Digest::parse(desc.digest().as_ref()).map_err(|e| LayoutError::Corrupt {
-            path: self.index_path(),
-            reason: format!(
-                "the entry {} has an invalid digest: {e}",
-                ref_name(desc).unwrap_or("without a ref name")
-            ),
+    /// Walks the image `top` points at and lists every blob it references.
+    pub fn image_blobs(&self, top: &Descriptor) -> Result<ImageBlobs, LayoutError> {
+        let walked = self.walk_image(top)?;
+        Ok(ImageBlobs {
+            platforms: self.platforms(top, &walked),
+            unparseable: walked
+                .troubles
+                .iter()
+                .filter(|t| t.gap != Gap::Missing)
+                .map(|t| Unparseable {
+                    digest: t.digest.clone(),
+                    reason: t.gap.reason(),
+                })
+                .collect(),
+            blobs: walked.blobs,
         })
     }
 
-    /// Walks the image `top` points at and lists every blob it references.
-    pub fn image_blobs(&self, top: &Descriptor) -> Result<ImageBlobs, LayoutError> {
-        let mut walked = ImageBlobs::default();
-        let top_ref = BlobRef {
-            digest: self.entry_digest(top)?,
-            size: top.size(),
-            media_type: top.media_type().to_string(),
-            document: true,
-        };
-        let mut config = None;
-        let mut todo = vec![(top_ref, true, true)];
-        let mut seen = HashSet::new();
-        while let Some((blob, is_document, is_top)) = todo.pop() {
-            if !seen.insert(blob.digest.clone()) {
-                continue;
-            }
-            walked.blobs.push(BlobRef {
-                document: is_document,
-                ..blob.clone()
-            });
-            if !is_document {
-                continue;
-            }
-            let Some(doc) = self.read_document(&blob.digest, &mut walked)? else {
-                continue;
-            };
-            match children(&doc) {
-                Ok(kids) => {
-                    if is_top {
-                        walked.platforms = entry_platforms(&doc);
-                        config = kids.iter().find(|(_, d)| !d).map(|(b, _)| b.digest.clone());
-                    }
-                    todo.extend(kids.into_iter().rev().map(|(b, d)| (b, d, false)));
-                }
-                Err(reason) => walked.unparseable.push(Unparseable {
-                    digest: blob.digest,
-                    reason,
-                }),
-            }
-        }
+    /// The entry's own platform, else an index's entries', else a lone
+    /// manifest's config's.
+    fn platforms(&self, top: &Descriptor, walked: &ImageWalk) -> Vec<String> {
         if let Some(p) = top.platform() {
             let variant = p.variant().clone().unwrap_or_default();
             let (os, arch) = (p.os().to_string(), p.architecture().to_string());
-            walked.platforms = vec![Platform::new(&os, &arch, &variant).to_string()];
-        } else if let Some(config) = config.filter(|_| walked.platforms.is_empty()) {
-            walked.platforms = self.config_platform(&config).into_iter().collect();
+            return vec![Platform::new(&os, &arch, &variant).to_string()];
         }
-        Ok(walked)
-    }
-
-    /// A stored manifest or index as JSON; `None` when it is missing or its bytes
-    /// do not match its digest (the blob check reports those).
-    fn read_document(
-        &self,
-        digest: &Digest,
-        walked: &mut ImageBlobs,
-    ) -> Result<Option<Value>, LayoutError> {
-        let bytes = match self.read_blob(digest, MAX_MANIFEST_BYTES) {
-            Ok(bytes) => bytes,
-            Err(LayoutError::Verify { .. }) => return Ok(None),
-            Err(LayoutError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                return Ok(None);
-            }
-            Err(LayoutError::Corrupt { reason, .. }) => {
-                walked.unparseable.push(Unparseable {
-                    digest: digest.clone(),
-                    reason,
-                });
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        let Some(doc) = &walked.top else {
+            return Vec::new();
         };
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(doc) if doc.is_object() => Ok(Some(doc)),
-            Ok(_) => {
-                walked.unparseable.push(Unparseable {
-                    digest: digest.clone(),
-                    reason: "not a JSON object".into(),
-                });
-                Ok(None)
-            }
-            Err(e) => {
-                walked.unparseable.push(Unparseable {
-                    digest: digest.clone(),
-                    reason: format!("not JSON: {e}"),
-                });
-                Ok(None)
-            }
+        if doc.get("manifests").is_some() {
+            return entry_platforms(doc);
         }
+        doc.get("config")
+            .and_then(|c| c.get("digest"))
+            .and_then(Value::as_str)
+            .and_then(|d| Digest::parse(d).ok())
+            .and_then(|config| self.config_platform(&config))
+            .into_iter()
+            .collect()
     }
 
     /// The platform an image config declares.
@@ -206,50 +134,6 @@ impl Layout {
             Platform::new(field("os"), field("architecture"), field("variant")).to_string()
         })
     }
-}
-
-/// The blobs a document names, each flagged when it is itself a document: an
-/// index's entries are manifests; a manifest's config and layers are not.
-fn children(doc: &Value) -> Result<Vec<(BlobRef, bool)>, String> {
-    let mut out = Vec::new();
-    if let Some(entries) = doc.get("manifests") {
-        let entries = entries.as_array().ok_or("`manifests` is not an array")?;
-        for (i, e) in entries.iter().enumerate() {
-            out.push((descriptor(e, &format!("index entry {i}"))?, true));
-        }
-        return Ok(out);
-    }
-    let config = doc
-        .get("config")
-        .ok_or("neither `config` nor `manifests` is present")?;
-    out.push((descriptor(config, "config")?, false));
-    let layers = match doc.get("layers") {
-        Some(l) => l.as_array().ok_or("`layers` is not an array")?.as_slice(),
-        None => &[],
-    };
-    for (i, l) in layers.iter().enumerate() {
-        out.push((descriptor(l, &format!("layer {i}"))?, false));
-    }
-    Ok(out)
-}
-
-fn descriptor(v: &Value, what: &str) -> Result<BlobRef, String> {
-    let digest = v
-        .get("digest")
-        .and_then(Value::as_str)
-        .ok_or(format!("{what} has no digest"))?;
-    let digest = Digest::parse(digest).map_err(|e| format!("{what}: {e}"))?;
-    let size = v
-        .get("size")
-        .and_then(Value::as_u64)
-        .ok_or(format!("{what} has no valid size"))?;
-    let media_type = v.get("mediaType").and_then(Value::as_str).unwrap_or("");
-    Ok(BlobRef {
-        digest,
-        size,
-        media_type: media_type.to_string(),
-        document: false,
-    })
 }
 
 /// The platforms an index's entries declare, attestations left out.

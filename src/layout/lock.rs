@@ -42,6 +42,13 @@ impl LayoutLock {
     }
 
     fn open(path: &Path) -> Result<File, LayoutError> {
+        // A layout another tool wrote (skopeo, umoci) has no `.regpull/` yet.
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| LayoutError::Lock {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         OpenOptions::new()
             .create(true)
             .truncate(false)

@@ -18,8 +18,10 @@ mod index;
 mod inventory;
 mod limits;
 mod lock;
+mod mentions;
 mod timestamp;
 mod verify;
+mod walk;
 
 use std::fs;
 use std::io;
@@ -29,10 +31,11 @@ pub use blob_writer::BlobWriter;
 pub use error::LayoutError;
 pub use gc::{GcReport, PARTIAL_MAX_AGE};
 pub use index::{PULLED_AT_ANNOTATION, REF_NAME_ANNOTATION, ref_name};
-pub use inventory::{BlobRef, ImageBlobs, ImageInfo, Unparseable, is_attestation};
-pub use limits::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
+pub use inventory::{ImageBlobs, ImageInfo, Unparseable, is_attestation};
+pub use limits::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, MAX_NESTING};
 pub use lock::LayoutLock;
 pub use verify::{Problem, ProblemKind, VerifyReport};
+pub use walk::{BlobRef, Gap, ImageWalk, Trouble};
 
 use crate::digest::{Algorithm, Digest, Verifier};
 

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, BufReader};
 
+use super::walk::Gap;
 use super::{Layout, LayoutError, VerifyingSink, ref_name};
 use crate::digest::{Digest, Verifier};
 
@@ -96,17 +97,16 @@ impl Layout {
         let _no_gc = self.pull_guard()?;
         let mut wanted: BTreeMap<Digest, Wanted> = BTreeMap::new();
         let mut report = VerifyReport::default();
-        let index = self.read_index()?;
-        for desc in index.manifests() {
+        for desc in self.read_index()?.manifests() {
             let name = ref_name(desc).map(str::to_string);
             if only.is_some_and(|names| !name.as_ref().is_some_and(|n| names.contains(n))) {
                 continue;
             }
+            let walked = self.walk_image(desc)?;
             let label = match name {
                 Some(n) => n,
                 None => desc.digest().to_string(),
             };
-            let walked = self.image_blobs(desc)?;
             for blob in walked.blobs {
                 wanted
                     .entry(blob.digest)
@@ -117,12 +117,16 @@ impl Layout {
                     .images
                     .insert(label.clone());
             }
-            for u in walked.unparseable {
-                report.problems.push(Problem {
-                    digest: u.digest,
-                    kind: ProblemKind::Unparseable { reason: u.reason },
-                    images: vec![label.clone()],
-                });
+            // A missing or damaged document is found again below, by the blob
+            // check; what is intact but cannot be followed is reported here.
+            for t in walked.troubles {
+                if let Gap::OverLimit(reason) | Gap::Unparseable(reason) = t.gap {
+                    report.problems.push(Problem {
+                        digest: t.digest,
+                        kind: ProblemKind::Unparseable { reason },
+                        images: vec![label.clone()],
+                    });
+                }
             }
         }
         for (digest, w) in &wanted {

@@ -41,9 +41,14 @@ pub struct VerifyArgs {
     pub layout: LayoutDir,
 
     /// Delete damaged blobs, pull the affected images again by their names into
-    /// the layout, and verify again.
+    /// the layout (each as it was pulled: its platform or all of them, Docker
+    /// media types kept or not), and verify again.
     #[arg(long)]
     pub repair: bool,
+
+    /// Attempts after the first for each request and each blob, when repairing.
+    #[arg(long, env = "REGPULL_RETRIES", default_value_t = 5, value_name = "N")]
+    pub retries: u32,
 
     /// Print JSON lines on stdout (one per problem, then a summary), for scripts.
     #[arg(long)]

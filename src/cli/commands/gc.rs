@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use regpull::layout::GcReport;
 use regpull::{Error, Layout};
 
 use crate::cli::args::GcArgs;
@@ -28,8 +29,9 @@ pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
             "partials_removed": r.partials_removed,
             "partial_bytes": r.partial_bytes,
             "kept_blobs": r.kept_blobs,
+            "unknown_documents": r.unknown_documents,
         }));
-        return Ok(ExitCode::SUCCESS);
+        return held_back(args, &r);
     }
     println!(
         "removed {} unreferenced blobs ({}) and {} stale partial downloads ({}); kept {} blobs in {}",
@@ -40,5 +42,23 @@ pub fn run(args: &GcArgs) -> Result<ExitCode, Error> {
         r.kept_blobs,
         args.layout.dir.display()
     );
-    Ok(ExitCode::SUCCESS)
+    held_back(args, &r)
+}
+
+/// gc deletes no blob while an image's documents cannot all be read (any blob
+/// could be one that image needs): an error, so that a cron job notices.
+fn held_back(args: &GcArgs, r: &GcReport) -> Result<ExitCode, Error> {
+    if r.unknown_documents.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "kept every blob: the walk could not read these documents, so it cannot tell what their images need:"
+    );
+    for d in &r.unknown_documents {
+        eprintln!("  {d}");
+    }
+    Err(Error::LayoutDamaged {
+        layout: args.layout.dir.clone(),
+        problems: r.unknown_documents.len(),
+    })
 }

@@ -25,6 +25,7 @@ pub fn run(args: &ListArgs) -> Result<ExitCode, Error> {
         eprintln!("no images in {}", args.layout.dir.display());
     } else {
         print!("{}", table(&images));
+        warn_incomplete(&images, args);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -37,8 +38,33 @@ fn event(image: &ImageInfo) -> serde_json::Value {
         "media_type": image.media_type,
         "platforms": image.platforms,
         "size": image.size,
+        "blobs": image.blobs,
+        "missing_blobs": image.missing_blobs,
+        "unreadable_documents": image.unreadable_documents,
         "pulled_at": image.pulled_at,
     })
+}
+
+/// A line on stderr for each image the walk could not see whole: its size
+/// leaves out what is missing or below a document that cannot be read.
+fn warn_incomplete(images: &[ImageInfo], args: &ListArgs) {
+    for i in images {
+        if i.missing_blobs == 0 && i.unreadable_documents == 0 {
+            continue;
+        }
+        let count = |n: usize, what: &str| match n {
+            1 => format!("1 {what}"),
+            n => format!("{n} {what}s"),
+        };
+        eprintln!(
+            "warning: {} references {} not in the layout and {} that cannot be read; \
+             `regpull verify --layout {}` says which",
+            i.name.as_deref().unwrap_or(&i.digest.to_string()),
+            count(i.missing_blobs, "blob"),
+            count(i.unreadable_documents, "document"),
+            args.layout.dir.display()
+        );
+    }
 }
 
 /// Columns padded to their widest cell; the last one is not padded.

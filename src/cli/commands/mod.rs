@@ -9,6 +9,7 @@ mod list;
 mod login;
 mod pull;
 mod reference;
+mod repair;
 mod rm;
 mod verify;
 
