@@ -178,9 +178,9 @@ async fn fatal_answers_are_not_retried_and_budgets_end() {
     assert_eq!(err.class(), ErrorClass::NotFound);
     assert!(r.pauses.is_empty(), "a 404 is final: {:?}", r.pauses);
 
+    // Attempts that advance nothing use the budget, and it ends.
     let reg = FakeRegistry::start(Faults {
-        drop_blobs_after: Some(100_000),
-        drop_every_attempt: true,
+        blob_statuses: vec![(503, None); 10],
         ..Default::default()
     })
     .await;
@@ -188,7 +188,13 @@ async fn fatal_answers_are_not_retried_and_budgets_end() {
     let r = run(&reg, 3).await;
     let err = r.result.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Network, "{err:?}");
-    assert_eq!(r.pauses.len(), 3, "exactly the budget: {:?}", r.pauses);
+    // The config and the layer fail on their own: each spends its budget.
+    assert_eq!(
+        r.pauses.len(),
+        6,
+        "exactly the budget twice: {:?}",
+        r.pauses
+    );
     let tmp: Vec<_> = std::fs::read_dir(r.layout.root().join(".regpull/tmp"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -275,7 +281,11 @@ async fn the_registry_check_and_token_requests_are_retried_like_any_request() {
     .await;
     reg.add_image("app", "1", &img);
     let r = run(&reg, 5).await;
-    assert!(r.result.is_ok(), "a 500 on GET /v2/ is retried: {:?}", r.result.err());
+    assert!(
+        r.result.is_ok(),
+        "a 500 on GET /v2/ is retried: {:?}",
+        r.result.err()
+    );
     assert_eq!(r.pauses.len(), 2, "{:?}", r.pauses);
 
     let reg = FakeRegistry::start(Faults {
@@ -286,7 +296,11 @@ async fn the_registry_check_and_token_requests_are_retried_like_any_request() {
     .await;
     reg.add_image("app", "1", &img);
     let r = run(&reg, 5).await;
-    assert!(r.result.is_ok(), "a 503 from the token server is retried: {:?}", r.result.err());
+    assert!(
+        r.result.is_ok(),
+        "a 503 from the token server is retried: {:?}",
+        r.result.err()
+    );
     assert_eq!(r.pauses.len(), 1, "{:?}", r.pauses);
 
     let reg = FakeRegistry::start(Faults {
@@ -303,4 +317,50 @@ async fn the_registry_check_and_token_requests_are_retried_like_any_request() {
         reg.requests().iter().filter(|r| *r == "GET /v2/").count(),
         1
     );
+}
+
+/// An attempt that advanced the blob does not use up the budget: a link that
+/// drops every 200 kB still delivers a 1 MiB blob with two retries, no byte
+/// twice; the backoff starts again from its minimum after each advance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_that_advance_the_blob_do_not_use_up_the_budget() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        drop_blobs_after: Some(200_000),
+        drop_every_attempt: true,
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 2).await;
+    assert!(r.result.is_ok(), "{:?}", r.result.err());
+    assert!(r.pauses.len() >= 5, "a drop every 200 kB: {:?}", r.pauses);
+    let first = RetryPolicy::default().base;
+    assert!(
+        r.pauses.iter().all(|p| *p <= first),
+        "each pause is the first one again: {:?}",
+        r.pauses
+    );
+    assert_eq!(
+        reg.shared.blob_bytes_served.load(Ordering::SeqCst),
+        image_bytes(&img)
+    );
+}
+
+/// A server that stalls at the same byte on every attempt ends the blob after
+/// two idle timeouts, not after the whole budget of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_at_the_same_byte_ends_the_blob_after_two_timeouts() {
+    let img = big_image();
+    let reg = FakeRegistry::start(Faults {
+        stall_blobs: true,
+        ..Default::default()
+    })
+    .await;
+    reg.add_image("app", "1", &img);
+    let r = run(&reg, 5).await;
+    let err = r.result.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Network, "{err:?}");
+    // The config and the layer both stall: two attempts and one pause each.
+    assert_eq!(r.pauses.len(), 2, "{:?}", r.pauses);
 }

@@ -12,6 +12,7 @@
 //! started is dropped once every image needing it has failed.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::{FutureExt, StreamExt, stream};
@@ -163,20 +164,14 @@ async fn download_one(
     let notice = |r: &Retrying<'_>| progress.retrying(&source.reference, r);
     let mut received = 0u64;
     let what = format!("blob {}", blob.digest);
+    // Where the blob stands after each attempt: attempts that advance it do
+    // not use up the retry budget.
+    let position = AtomicU64::new(writer.written());
     policy
-        .run(&what, &notice, async || {
-            transfer(blob, source, &mut writer, progress, &mut received).await?;
-            if writer.resumed_from() > 0 && writer.written() == blob.size && !writer.matches() {
-                // A prefix kept from an earlier run was wrong: fetch the blob whole, once.
-                tracing::warn!(
-                    "blob {}: the partial data on disk did not verify; downloading it again",
-                    blob.digest
-                );
-                writer.restart()?;
-                progress.blob_started(&blob.digest, blob.size, 0);
-                transfer(blob, source, &mut writer, progress, &mut received).await?;
-            }
-            Ok::<(), ImageError>(())
+        .run_advancing(&what, &notice, &position, async || {
+            let r = fetch_rest(blob, source, &mut writer, progress, &mut received).await;
+            position.store(writer.written(), Ordering::SeqCst);
+            r
         })
         .await?;
     let written = writer.written();
@@ -190,6 +185,28 @@ async fn download_one(
     );
     progress.blob_finished(&blob.digest, written, received);
     Ok(Outcome::Fetched(received))
+}
+
+/// The rest of the blob, verified: a prefix kept from an earlier run that
+/// proves wrong is thrown away and the blob fetched whole, once.
+async fn fetch_rest(
+    blob: &BlobRef,
+    source: &BlobSource,
+    writer: &mut BlobWriter,
+    progress: &dyn Progress,
+    received: &mut u64,
+) -> Result<(), ImageError> {
+    transfer(blob, source, writer, progress, received).await?;
+    if writer.resumed_from() > 0 && writer.written() == blob.size && !writer.matches() {
+        tracing::warn!(
+            "blob {}: the partial data on disk did not verify; downloading it again",
+            blob.digest
+        );
+        writer.restart()?;
+        progress.blob_started(&blob.digest, blob.size, 0);
+        transfer(blob, source, writer, progress, received).await?;
+    }
+    Ok(())
 }
 
 /// One GET of the rest of the blob: from where the writer stands, with Range.

@@ -94,9 +94,7 @@ impl Registry {
                     if scheme == "https" && is_loopback_host(host) =>
                 {
                     let plain = new("http")?;
-                    tracing::info!(
-                        "{host} is on this machine and HTTPS failed; trying plain HTTP"
-                    );
+                    tracing::info!("{host} is on this machine and HTTPS failed; trying plain HTTP");
                     match plain.ping().await {
                         Ok(()) => Ok(plain),
                         // No answer, or Go's "HTTP request to an HTTPS server": the

@@ -146,6 +146,16 @@ impl RegistryError {
         }
     }
 
+    /// The server sent nothing for the read timeout (`--timeout`).
+    pub fn is_idle_timeout(&self) -> bool {
+        match self {
+            RegistryError::Connect { source, .. } | RegistryError::Body { source, .. } => {
+                source.is_timeout()
+            }
+            _ => false,
+        }
+    }
+
     /// The distribution error codes the registry sent, if any.
     pub fn codes(&self) -> Vec<&str> {
         match self {
