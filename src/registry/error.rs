@@ -3,7 +3,7 @@
 
 use super::api_error::{self, ApiError};
 use super::challenge::ChallengeError;
-use crate::error::ErrorClass;
+use crate::error_class::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
