@@ -193,11 +193,10 @@ impl Found {
             });
         }
         let total_size = m.config().size() + layers.iter().map(|l| l.size).sum::<u64>();
+        // A single manifest is described with the platform its config declares.
         let platform = self.platform.or_else(|| {
-            let os = summary.os.clone()?;
-            let arch = summary.architecture.clone().unwrap_or_default();
-            let variant = summary.variant.clone().unwrap_or_default();
-            Some(Platform::new(&os, &arch, &variant).to_string())
+            let declared = Platform::from_json(config).filter(|p| !p.os.is_empty())?;
+            Some(declared.to_string())
         });
         Ok(Inspection {
             reference: self.reference,
