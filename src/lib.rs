@@ -13,8 +13,8 @@
 pub mod auth;
 pub mod digest;
 pub mod error;
+pub mod error_class;
 pub mod export;
-mod hints;
 pub mod layout;
 pub mod platform;
 pub mod pull;
@@ -24,7 +24,8 @@ pub mod secret;
 pub mod unpack;
 
 pub use digest::Digest;
-pub use error::{Error, ErrorClass};
+pub use error::Error;
+pub use error_class::ErrorClass;
 pub use layout::Layout;
 pub use platform::Platform;
 pub use reference::ImageRef;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::names::NGC_USERNAME;
+use super::names::{NGC_API_KEY_VAR, NGC_USERNAME};
 use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
 
 const PAIRS: &[(&str, &str)] = &[
@@ -15,7 +15,7 @@ const PAIRS: &[(&str, &str)] = &[
     ("APPTAINER_DOCKER_USERNAME", "APPTAINER_DOCKER_PASSWORD"),
     ("SINGULARITY_DOCKER_USERNAME", "SINGULARITY_DOCKER_PASSWORD"),
 ];
-const NGC_KEYS: &[&str] = &["NGC_API_KEY", "SREGISTRY_NVIDIA_TOKEN"];
+const NGC_KEYS: &[&str] = &[NGC_API_KEY_VAR, "SREGISTRY_NVIDIA_TOKEN"];
 
 /// A snapshot of the environment, passed in so that tests never touch the real one.
 pub struct EnvSource {

@@ -1,6 +1,6 @@
 //! `--username` with `--password`, `--password-stdin` or `--password-file`.
 
-use super::names::NGC_USERNAME;
+use super::names::{ECR_USERNAME, GOOGLE_KEY_USERNAME, NGC_USERNAME};
 use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
 use crate::secret::Secret;
 
@@ -31,9 +31,9 @@ impl LocalSource for FlagSource {
             // NGC's username is always the same literal; only the key varies.
             (None, Some(_)) if registry.is_ngc() => NGC_USERNAME.to_string(),
             (_, Some(_)) => {
-                return Err(invalid(
-                    "a password was given without --username (NGC: '$oauthtoken', ECR: AWS, GCR: _json_key)",
-                ));
+                return Err(invalid(&format!(
+                    "a password was given without --username (NGC: '{NGC_USERNAME}', ECR: {ECR_USERNAME}, GCR: {GOOGLE_KEY_USERNAME})"
+                )));
             }
             (Some(_), None) => {
                 return Err(invalid(
@@ -46,5 +46,29 @@ impl LocalSource for FlagSource {
             credential: Credential::Basic { username, password },
             detail: format!("--username and {}", self.password_origin),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_without_a_username_names_each_vendors_username() {
+        let flags = FlagSource {
+            username: None,
+            password: Some(Secret::new("key")),
+            password_origin: "--password-stdin".into(),
+        };
+        let err = flags.read(&RegistryName::new("ghcr.io")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("(NGC: '$oauthtoken', ECR: AWS, GCR: _json_key)"),
+            "{err}"
+        );
+        let Ok(Lookup::Found { credential, .. }) = flags.read(&RegistryName::new("nvcr.io")) else {
+            panic!("NGC's username is implied");
+        };
+        assert_eq!(credential, Credential::basic("$oauthtoken", "key"));
     }
 }

@@ -4,9 +4,8 @@
 
 use std::path::PathBuf;
 
+use super::names::GOOGLE_KEY_USERNAME;
 use super::{AuthError, Credential, LocalSource, Lookup, RegistryName};
-
-pub const JSON_KEY_USER: &str = "_json_key";
 
 pub struct GoogleApplicationCredentials {
     path: Option<PathBuf>,
@@ -51,8 +50,8 @@ impl LocalSource for GoogleApplicationCredentials {
             });
         }
         Ok(Lookup::Found {
-            credential: Credential::basic(JSON_KEY_USER, key),
-            detail: format!("{} as {JSON_KEY_USER}", path.display()),
+            credential: Credential::basic(GOOGLE_KEY_USERNAME, key),
+            detail: format!("{} as {GOOGLE_KEY_USERNAME}", path.display()),
         })
     }
 }

@@ -11,8 +11,15 @@ use crate::reference::{DOCKER_HUB_API_HOST, DOCKER_HUB_DOMAIN};
 pub const NGC: &str = "nvcr.io";
 /// The username NGC expects; the API key is the password.
 pub const NGC_USERNAME: &str = "$oauthtoken";
+/// The variable NVIDIA's own `ngc` tool reads the API key from.
+pub const NGC_API_KEY_VAR: &str = "NGC_API_KEY";
 /// docker's own key for Docker Hub in config.json.
 pub const DOCKER_HUB_CONFIG_KEY: &str = "https://index.docker.io/v1/";
+/// The username of every ECR token (`aws ecr get-login-password` prints the password).
+pub const ECR_USERNAME: &str = "AWS";
+/// The literal username under which GCR and Artifact Registry take a
+/// service-account key file as the password (Google's documented convention).
+pub const GOOGLE_KEY_USERNAME: &str = "_json_key";
 
 /// A registry as credential sources know it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use regpull::registry::retry::Retrying;
 use serde_json::{Value, json};
 
 use crate::cli::json::emit;
-use crate::cli::report;
+use crate::cli::{hints, report};
 
 /// `blob_progress` is printed each time a blob crosses another tenth of its
 /// size: a steady, bounded number of lines whatever the blob's size or speed.
@@ -124,7 +124,12 @@ impl Progress for JsonEvents {
     }
 
     fn image_failed(&self, e: &PullError) {
-        let mut event = failure("image_failed", e.class(), report::chain(e), e.hint());
+        let mut event = failure(
+            "image_failed",
+            e.class(),
+            report::chain(e),
+            hints::for_pull(e),
+        );
         event["reference"] = json!(e.reference);
         event["registry"] = json!(e.registry);
         event["credential_source"] = json!(e.credential_source);
@@ -149,7 +154,12 @@ pub fn line_failed(line: &str, message: &str) -> Value {
 
 /// A failure of the whole command, for any `--json` command.
 pub fn error_event(err: &regpull::Error) -> Value {
-    failure("error", err.class(), report::chain(err), err.hint())
+    failure(
+        "error",
+        err.class(),
+        report::chain(err),
+        hints::for_error(err),
+    )
 }
 
 /// The fields every failure event has: what class, which exit code, the

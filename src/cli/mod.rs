@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod events;
+mod hints;
 mod image_list;
 mod json;
 mod logging;

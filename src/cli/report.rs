@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use regpull::ErrorClass;
 
+use crate::cli::hints;
+
 /// Exit codes by failure class. Scripts may retry on `RateLimited` and `Network`
 /// only. Usage is 2, as clap already uses for argument errors.
 pub const EXIT_CODES: &[(ErrorClass, u8)] = &[
@@ -32,7 +34,7 @@ pub fn report(err: &regpull::Error) -> ExitCode {
 }
 
 pub fn render(err: &regpull::Error) -> String {
-    render_parts(err, err.hint())
+    render_parts(err, hints::for_error(err))
 }
 
 /// `error:`, one `caused by:` per cause, and the hint.

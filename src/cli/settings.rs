@@ -6,6 +6,7 @@ use std::time::Duration;
 use std::path::PathBuf;
 
 use regpull::Secret;
+use regpull::auth::names::{NGC, NGC_USERNAME};
 use regpull::auth::{
     AuthFile, Chain, ConfigStore, Credential, DockerConfig, EcrSource, EnrootCredentials,
     EnvSource, FlagSource, GoogleApplicationCredentials, LocalSource, Lookup, RegistryName,
@@ -215,10 +216,10 @@ pub fn login_credentials(
     registry: &RegistryName,
 ) -> Result<(String, Secret), Error> {
     let flags = flag_source(args, &[])?.ok_or_else(|| {
-        usage(
-            "login needs --username and a password",
-            Some("e.g. regpull login nvcr.io --username '$oauthtoken' --password-stdin < key.txt"),
-        )
+        let example = format!(
+            "e.g. regpull login {NGC} --username '{NGC_USERNAME}' --password-stdin < key.txt"
+        );
+        usage("login needs --username and a password", Some(&example))
     })?;
     match flags.read(registry) {
         Ok(Lookup::Found {

@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::digest::VerifyError;
-use crate::error::ErrorClass;
+use crate::error_class::ErrorClass;
 use crate::pull::inspect::InspectError;
 use crate::unpack::{LayerName, UnpackError};
 

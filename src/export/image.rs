@@ -24,6 +24,8 @@ pub struct Image {
     /// The manifest's and the config's exact bytes.
     pub manifest: Vec<u8>,
     pub config_bytes: Vec<u8>,
+    /// The platform the config declares, when it names an OS and an architecture.
+    pub config_platform: Option<Platform>,
     pub layers: Vec<Layer>,
     pub run: RunConfig,
 }
@@ -82,8 +84,11 @@ impl Image {
                 diff_id,
             })
             .collect();
+        let config_platform =
+            Platform::from_json(&config).filter(|p| !p.os.is_empty() && !p.architecture.is_empty());
         Ok(Image {
             run: RunConfig::new(&local.inspection.config, &config),
+            config_platform,
             name,
             reference: reference.clone(),
             inspection: local.inspection,

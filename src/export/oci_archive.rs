@@ -120,12 +120,14 @@ fn index_json(image: &Image) -> Result<Vec<u8>, ExportError> {
 }
 
 /// The platform the config declares, when it names both OS and architecture.
+/// OS version and features are left out: oci-spec 0.10 would write them as
+/// `os_version` and `os_features`, names no reader knows (the spec's are
+/// `os.version` and `os.features`).
 fn platform(image: &Image) -> Option<Platform> {
-    let config = &image.inspection.config;
-    let (os, arch) = (config.os.as_deref()?, config.architecture.as_deref()?);
+    let declared = image.config_platform.as_ref()?;
     let mut p = Platform::default();
-    p.set_os(Os::from(os));
-    p.set_architecture(Arch::from(arch));
-    p.set_variant(config.variant.clone().filter(|v| !v.is_empty()));
+    p.set_os(Os::from(declared.os.as_str()));
+    p.set_architecture(Arch::from(declared.architecture.as_str()));
+    p.set_variant(Some(declared.variant.clone()).filter(|v| !v.is_empty()));
     Some(p)
 }

@@ -106,9 +106,7 @@ impl Layout {
     /// manifest's config's.
     fn platforms(&self, top: &Descriptor, walked: &ImageWalk) -> Vec<String> {
         if let Some(p) = top.platform() {
-            let variant = p.variant().clone().unwrap_or_default();
-            let (os, arch) = (p.os().to_string(), p.architecture().to_string());
-            return vec![Platform::new(&os, &arch, &variant).to_string()];
+            return vec![Platform::from(p).to_string()];
         }
         let Some(doc) = &walked.top else {
             return Vec::new();
@@ -129,10 +127,9 @@ impl Layout {
     pub(crate) fn config_platform(&self, config: &Digest) -> Option<String> {
         let bytes = self.read_blob(config, MAX_CONFIG_BYTES).ok()?;
         let v: Value = serde_json::from_slice(&bytes).ok()?;
-        let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
-        (!field("os").is_empty()).then(|| {
-            Platform::new(field("os"), field("architecture"), field("variant")).to_string()
-        })
+        Platform::from_json(&v)
+            .filter(|p| !p.os.is_empty())
+            .map(|p| p.to_string())
     }
 }
 
@@ -144,11 +141,8 @@ fn entry_platforms(doc: &Value) -> Vec<String> {
     entries
         .iter()
         .filter(|e| !is_attestation(e))
-        .filter_map(|e| {
-            let p = e.get("platform")?;
-            let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default();
-            Some(Platform::new(s("os"), s("architecture"), s("variant")).to_string())
-        })
+        .filter_map(|e| e.get("platform").and_then(Platform::from_json))
+        .map(|p| p.to_string())
         .collect()
 }
 

@@ -8,6 +8,7 @@
 mod host;
 mod matcher;
 mod names;
+mod oci;
 
 use std::fmt;
 use std::str::FromStr;

@@ -2,7 +2,7 @@
 
 use crate::auth::AuthError;
 use crate::digest::Digest;
-use crate::error::ErrorClass;
+use crate::error_class::ErrorClass;
 use crate::layout::LayoutError;
 use crate::reference::ImageRef;
 use crate::registry::RegistryError;
@@ -12,7 +12,7 @@ use crate::registry::retry::Retryable;
 #[error("pulling {reference}")]
 pub struct PullError {
     pub reference: String,
-    /// The registry host the image lives on (for hints).
+    /// The registry host the image lives on (the CLI's hints are per registry).
     pub registry: String,
     /// Where the credential sent to that registry came from, if one was sent.
     pub credential_source: Option<String>,
@@ -34,11 +34,6 @@ impl PullError {
 
     pub fn class(&self) -> ErrorClass {
         self.kind.class()
-    }
-
-    /// What to try next, as `regpull::Error::hint` gives it for a failed pull.
-    pub fn hint(&self) -> Option<String> {
-        crate::hints::for_pull(self)
     }
 }
 

@@ -39,30 +39,9 @@ pub(super) fn choose(
     })
 }
 
+/// The platform an index entry declares, if it has a `platform` object.
 pub(super) fn platform_of(entry: &Value) -> Option<Platform> {
-    let p = entry.get("platform")?;
-    let s = |k: &str| {
-        p.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    Some(Platform {
-        os: s("os"),
-        architecture: s("architecture"),
-        variant: s("variant"),
-        os_version: s("os.version"),
-        os_features: p
-            .get("os.features")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
+    entry.get("platform").and_then(Platform::from_json)
 }
 
 #[cfg(test)]

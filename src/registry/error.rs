@@ -4,7 +4,7 @@
 use super::api_error::{self, ApiError};
 use super::challenge::ChallengeError;
 use super::status::status_class;
-use crate::error::ErrorClass;
+use crate::error_class::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {

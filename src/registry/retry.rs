@@ -256,7 +256,7 @@ pub struct Retrying<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorClass;
+    use crate::error_class::ErrorClass;
 
     fn status(code: u16, retry_after: Option<&str>) -> RegistryError {
         RegistryError::Status {

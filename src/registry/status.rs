@@ -13,7 +13,7 @@ use super::RegistryError;
 use super::api_error::{self, ApiError};
 use super::body::read_error_body;
 use super::redact::redact;
-use crate::error::ErrorClass;
+use crate::error_class::ErrorClass;
 
 /// ECR's words for an expired token, in a 403 (ECR) or 400 (ECR Public) body.
 const EXPIRED_TOKEN: &str = "token has expired";

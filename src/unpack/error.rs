@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::digest::Digest;
-use crate::error::ErrorClass;
+use crate::error_class::ErrorClass;
 
 /// Which layer, for people: "layer 2 of 5 (sha256:...)".
 #[derive(Debug, Clone)]

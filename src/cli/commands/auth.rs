@@ -12,7 +12,7 @@ use regpull::{Error, ImageRef};
 use serde_json::json;
 
 use crate::cli::args::AuthArgs;
-use crate::cli::{json, report, settings};
+use crate::cli::{hints, json, report, settings};
 
 pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
     let reference = ImageRef::parse(&args.reference)?;
@@ -95,7 +95,7 @@ fn as_json(
         "exit_code": report::exit_code(error.map_or(regpull::ErrorClass::Internal, |e| e.class()))
             * u8::from(error.is_some()),
         "error": error.map(|e| report::chain(e).join(": ")),
-        "hint": error.and_then(|e| e.hint()),
+        "hint": error.and_then(hints::for_error),
     })
 }
 

@@ -14,7 +14,7 @@ use crate::cli::events::{self, JsonEvents};
 use crate::cli::image_list::{self, Entry};
 use crate::cli::progress::Bars;
 use crate::cli::units::human_bytes;
-use crate::cli::{json, report, settings};
+use crate::cli::{hints, json, report, settings};
 
 pub fn run(args: &PullArgs) -> Result<ExitCode, Error> {
     let started = Instant::now();
@@ -156,7 +156,7 @@ fn finish(
         classes.push(e.class());
         failed.push(e.reference.clone());
         let err: &PullError = &e;
-        eprintln!("{}", report::render_parts(err, e.hint()));
+        eprintln!("{}", report::render_parts(err, hints::for_pull(&e)));
     }
     let code = exit_code(&classes);
     let seconds = started.elapsed().as_secs_f64();

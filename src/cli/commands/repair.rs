@@ -136,13 +136,7 @@ pub fn recorded(desc: &Descriptor) -> Result<Recorded, String> {
 fn guessed(desc: &Descriptor) -> Recorded {
     let media_type = desc.media_type().to_string();
     let all_platforms = media_type.contains("index") || media_type.contains("manifest.list");
-    let platform = desc.platform().as_ref().map(|p| {
-        Platform::new(
-            &p.os().to_string(),
-            &p.architecture().to_string(),
-            p.variant().as_deref().unwrap_or_default(),
-        )
-    });
+    let platform = desc.platform().as_ref().map(Platform::from);
     Recorded {
         digest: None,
         platform: match all_platforms {

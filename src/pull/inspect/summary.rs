@@ -163,11 +163,13 @@ impl Found {
             })
         };
         let run = config.get("config").unwrap_or(&Value::Null);
+        let declared = Platform::from_json(config).unwrap_or_default();
+        let named = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
         let summary = ConfigSummary {
             digest: config_digest,
-            os: text(config, "os"),
-            architecture: text(config, "architecture"),
-            variant: text(config, "variant"),
+            os: named(&declared.os),
+            architecture: named(&declared.architecture),
+            variant: named(&declared.variant),
             created: text(config, "created"),
             entrypoint: strings(run.get("Entrypoint")),
             cmd: strings(run.get("Cmd")),
@@ -193,12 +195,10 @@ impl Found {
             });
         }
         let total_size = m.config().size() + layers.iter().map(|l| l.size).sum::<u64>();
-        let platform = self.platform.or_else(|| {
-            let os = summary.os.clone()?;
-            let arch = summary.architecture.clone().unwrap_or_default();
-            let variant = summary.variant.clone().unwrap_or_default();
-            Some(Platform::new(&os, &arch, &variant).to_string())
-        });
+        // A single manifest is described with the platform its config declares.
+        let platform = self
+            .platform
+            .or_else(|| (!declared.os.is_empty()).then(|| declared.to_string()));
         Ok(Inspection {
             reference: self.reference,
             digest: self.digest,
