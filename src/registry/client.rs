@@ -264,3 +264,29 @@ impl Registry {
         unreachable!("the loop returns on its second pass")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Anonymous;
+    use crate::error_class::ErrorClass;
+    use crate::registry::retry::unreported;
+
+    /// A host name no URL can hold is the user's input to fix, said as such,
+    /// not a TLS problem, and never sent anywhere.
+    #[tokio::test]
+    async fn an_unusable_host_is_a_bad_address_not_a_tls_error() {
+        let login = Login {
+            name: RegistryName::new("bad host"),
+            keychain: Arc::new(Anonymous),
+        };
+        let policy = RetryPolicy::default();
+        let opts = ClientOptions::default();
+        let err = Registry::connect("bad host:5000", login, &opts, &policy, &unreported)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RegistryError::BadAddress { .. }), "{err:?}");
+        assert_eq!(err.class(), ErrorClass::Usage);
+        assert!(err.to_string().contains("bad host"), "{err}");
+    }
+}
