@@ -225,17 +225,11 @@ fn child_appends_images() {
 #[test]
 fn concurrent_processes_keep_every_entry() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let writers = ["left", "right", "third"];
     let children: Vec<_> = writers
         .iter()
         .map(|prefix| {
-            Command::new(&exe)
-                .args([
-                    "--exact",
-                    "layout::child_appends_images",
-                    "--test-threads=1",
-                ])
+            support::own_test(module_path!(), "child_appends_images")
                 .env(CHILD_LAYOUT, dir.path())
                 .env(CHILD_PREFIX, prefix)
                 .stdout(std::process::Stdio::piped())
@@ -245,13 +239,7 @@ fn concurrent_processes_keep_every_entry() {
         })
         .collect();
     for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a writer process failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::ran_one_test(&c.wait_with_output().unwrap());
     }
     let layout = Layout::open(dir.path()).unwrap();
     let index = layout.read_index().unwrap();
@@ -377,22 +365,10 @@ fn a_blob_that_cannot_be_read_is_an_error_not_absent() {
     image::store(&layout, "example.com/check:1", &img);
     let blob = layout.blob_path(&img.layers[0].digest);
     fs::set_permissions(&blob, fs::Permissions::from_mode(0o600)).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&exe)
-        .args([
-            "--exact",
-            "layout::child_checks_content",
-            "--test-threads=1",
-        ])
-        .env(CHECK_LAYOUT, &root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the child saw no error:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut child = support::own_test(module_path!(), "child_checks_content");
+    child.env(CHECK_LAYOUT, &root);
+    let mut nobody = Command::new("setpriv");
+    nobody.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+    // The child fails unless it sees the error.
+    support::ran_one_test(&support::wrapped(nobody, &child).output().unwrap());
 }

@@ -77,17 +77,18 @@ fn an_up_to_date_list_of_twenty_images_asks_only_for_manifest_digests() {
             .count()
     };
     let expected = distinct.len() + 2 * IMAGES;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let uris = loop {
-        let uris = requests(&reg.log());
-        let logged = count(&uris, "GET", "/blobs/")
-            + count(&uris, "GET", "/manifests/")
-            + count(&uris, "HEAD", "/manifests/");
-        if logged >= expected || std::time::Instant::now() > deadline {
-            break uris;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let mut uris = Vec::new();
+    support::wait_until(
+        &format!("the registry to log {expected} blob and manifest requests"),
+        std::time::Duration::from_secs(60),
+        || {
+            uris = requests(&reg.log());
+            count(&uris, "GET", "/blobs/")
+                + count(&uris, "GET", "/manifests/")
+                + count(&uris, "HEAD", "/manifests/")
+                >= expected
+        },
+    );
     assert_eq!(
         count(&uris, "GET", "/blobs/"),
         distinct.len(),

@@ -50,7 +50,7 @@ fn site() -> Site {
 
 /// `sh`/`bash` with only a minimal environment, as cron gives, and regpull on PATH.
 fn shell(program: &str, script: &str, cwd: &Path) -> std::process::Output {
-    let bin = Path::new(env!("CARGO_BIN_EXE_regpull")).parent().unwrap();
+    let bin = support::regpull_exe().parent().unwrap();
     Command::new(program)
         .arg("-c")
         .arg(script)
@@ -74,7 +74,10 @@ fn the_crontab_line_prefetches_the_list_and_collects_garbage() {
     // Drop the five schedule fields; the rest is what cron runs with sh.
     let command = line.splitn(6, ' ').nth(5).unwrap();
     let command = command
-        .replace("/usr/local/bin/regpull", env!("CARGO_BIN_EXE_regpull"))
+        .replace(
+            "/usr/local/bin/regpull",
+            support::regpull_exe().to_str().unwrap(),
+        )
         .replace(
             "/etc/regpull/images.txt",
             d.join("images.txt").to_str().unwrap(),

@@ -1,6 +1,7 @@
 //! The binary as scripts and people use it.
 
 use crate::support;
+use support::text;
 
 use std::process::Output;
 
@@ -8,10 +9,6 @@ fn regpull(args: &[&str]) -> Output {
     support::regpull_command(args)
         .output()
         .expect("binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
@@ -234,7 +231,7 @@ fn logs_on_a_terminal_are_coloured_unless_no_color_is_set() {
     // A refused connection on this machine logs an INFO line at -v.
     let command = format!(
         "{} -v pull 127.0.0.1:1/app:1 --retries 0 -o {}",
-        env!("CARGO_BIN_EXE_regpull"),
+        support::regpull_exe().display(),
         dir.path().join("oci").display()
     );
     let on_a_terminal = |no_color: Option<&str>| {

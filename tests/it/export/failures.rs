@@ -94,18 +94,17 @@ fn sigkill_mid_export_leaves_no_output_and_the_next_export_cleans_up() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !staging.join("rootfs/big").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the export never started writing"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the export ended before it could be killed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    crate::support::wait_until(
+        "the export to start writing",
+        std::time::Duration::from_secs(60),
+        || {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the export ended before it could be killed"
+            );
+            staging.join("rootfs/big").exists()
+        },
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!out.exists(), "a killed export left OUTPUT behind");

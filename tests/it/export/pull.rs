@@ -12,7 +12,7 @@ use super::{Fixture, names, ok};
 use crate::support::distribution::{Auth, Distribution, TokenRegistry};
 use crate::support::image::{self, TestImage};
 use crate::support::push::{PushAuth, Pusher};
-use crate::support::{blob_gets, regpull, regpull_command, require_tool, text};
+use crate::support::{blob_gets, regpull, regpull_command, require_tool, text, wrapped};
 
 mod json;
 
@@ -377,17 +377,8 @@ fn a_read_only_layout_is_read_by_an_unprivileged_user() {
     );
     let cmd = regpull_command(&["export", name, "-l", &l, "-o", &o, "--format", "rootfs"]);
     let mut nobody = Command::new("setpriv");
-    nobody
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => nobody.env(k, v),
-            None => nobody.env_remove(k),
-        };
-    }
-    let out = nobody.output().unwrap();
+    nobody.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+    let out = wrapped(nobody, &cmd).output().unwrap();
     let stderr = ok(&out);
     assert!(!stderr.contains("pulling"), "{stderr}");
     assert_eq!(stat_tree(&fx.layout), before, "the layout was written");

@@ -10,15 +10,15 @@ use std::process::{Command, Output};
 
 use super::{Fixture, images, ok};
 use crate::support::tree::{self, Node};
-use crate::support::{require_tool, run_ok, text};
+use crate::support::{regpull_command, require_tool, run_ok, text, wrapped};
 
 const NAME: &str = "docker.io/library/every:1";
 const UMOCI_NAME: &str = "docker.io/library/every:umoci";
 const XATTRS: &[&str] = &["user.comment", "security.capability"];
 const NOBODY: u32 = 65534;
 
-/// `setpriv` to nobody, with no supplementary groups.
-fn as_nobody(program: &str) -> Command {
+/// `setpriv` to nobody, with no supplementary groups, ready for a program.
+fn as_nobody() -> Command {
     require_tool("setpriv", "util-linux");
     let mut cmd = Command::new("setpriv");
     cmd.args([
@@ -28,7 +28,6 @@ fn as_nobody(program: &str) -> Command {
         &NOBODY.to_string(),
         "--clear-groups",
         "--",
-        program,
     ]);
     cmd
 }
@@ -73,17 +72,9 @@ fn export_as_nobody(fx: &Fixture, extra: &[&str]) -> Output {
     let layout = fx.layout.display().to_string();
     let mut args = vec!["export", NAME, "-l", &layout, "--pull", "missing"];
     args.extend_from_slice(extra);
-    run_wrapped(as_nobody(env!("CARGO_BIN_EXE_regpull")), &args)
-}
-
-/// `wrapper` (which ends with the regpull binary) given `args`, in the
-/// isolated environment every test runs regpull in.
-fn run_wrapped<S: AsRef<std::ffi::OsStr>>(mut wrapper: Command, args: &[S]) -> Output {
-    wrapper.args(args);
-    for var in crate::support::ISOLATED_ENV {
-        wrapper.env_remove(var);
-    }
-    wrapper.env("HOME", "/nonexistent").output().unwrap()
+    wrapped(as_nobody(), &regpull_command(&args))
+        .output()
+        .unwrap()
 }
 
 fn umoci_rootless(fx: &Fixture) -> BTreeMap<String, Node> {
@@ -91,7 +82,8 @@ fn umoci_rootless(fx: &Fixture) -> BTreeMap<String, Node> {
     let bundle = fx.path("out/umoci");
     let image = format!("{}:{UMOCI_NAME}", fx.layout.display());
     run_ok(
-        as_nobody("umoci")
+        as_nobody()
+            .arg("umoci")
             .args(["unpack", "--rootless", "--image", &image])
             .arg(&bundle),
     );
@@ -197,14 +189,9 @@ fn root_in_a_user_namespace_exports_rootless() {
     let fx = Fixture::new(&[(NAME, &images::every_case(false))]);
     let out = fx.path("rootfs");
     let mut unshare = Command::new("unshare");
-    unshare.args([
-        "--user",
-        "--map-root-user",
-        "--",
-        env!("CARGO_BIN_EXE_regpull"),
-    ]);
-    let args = fx.export_args(NAME, &["-o", out.to_str().unwrap(), "--format", "rootfs"]);
-    let said = ok(&run_wrapped(unshare, &args));
+    unshare.args(["--user", "--map-root-user", "--"]);
+    let export = fx.export_command(NAME, &["-o", out.to_str().unwrap(), "--format", "rootfs"]);
+    let said = ok(&wrapped(unshare, &export).output().unwrap());
     assert!(said.contains("2 device nodes left out"), "{said}");
     let l = tree::listing(&out, XATTRS);
     assert_eq!(

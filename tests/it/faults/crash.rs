@@ -6,6 +6,7 @@ use crate::support;
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use regpull::Layout;
 use support::fake_registry::{FakeRegistry, Faults};
@@ -86,16 +87,18 @@ async fn a_killed_pull_leaves_a_valid_layout_and_the_next_run_resumes() {
         .spawn()
         .unwrap();
         let served = &reg.shared.blob_bytes_served;
-        wait_until("the server to send the cut", || {
-            served.load(Ordering::SeqCst) >= before + cut as u64
-        })
-        .await;
+        wait_until(
+            "the server to send the cut",
+            Duration::from_secs(60),
+            || served.load(Ordering::SeqCst) >= before + cut as u64,
+        );
         // Kill only once the client has written everything it was sent: Range is
         // honoured, so every byte served is on disk exactly once by then.
-        wait_until("the client to write what it got", || {
-            on_disk(&out, &img) >= served.load(Ordering::SeqCst) - start
-        })
-        .await;
+        wait_until(
+            "the client to write what it got",
+            Duration::from_secs(60),
+            || on_disk(&out, &img) >= served.load(Ordering::SeqCst) - start,
+        );
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         kills += 1;

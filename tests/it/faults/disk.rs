@@ -82,14 +82,11 @@ async fn a_disk_that_fills_up_mid_write_is_exit_8_and_the_partial_is_kept() {
         })
     };
     // Once the first 300 kB are on disk (and the server has gone quiet), fill the disk.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) < 300_000 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first part never arrived"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    support::wait_until(
+        "the first 300 kB on disk",
+        std::time::Duration::from_secs(60),
+        || std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) >= 300_000,
+    );
     let filler = fs.0.path().join("filler");
     {
         use std::io::Write;

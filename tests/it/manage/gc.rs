@@ -129,11 +129,10 @@ async fn gc_racing_a_pull_waits_for_it_and_keeps_what_it_fetched() {
         ".regpull/partial/sha256-{}",
         img.layers[1].digest.hex()
     ));
-    support::wait_until("the pull to get under way", || {
+    support::wait_until("the pull to get under way", Duration::from_secs(60), || {
         Layout::open(&root).is_ok_and(|l| l.blob_path(&small).exists())
             && fs::metadata(&partial).is_ok_and(|m| m.len() > 0)
-    })
-    .await;
+    });
 
     let mut gc = support::regpull_command(&["gc", "--layout"])
         .arg(&root)

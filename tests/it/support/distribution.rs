@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::certs;
 use super::require_tool;
@@ -102,25 +102,22 @@ impl Distribution {
 
 /// Reads the registry's own "listening on ADDR" line: the port is the kernel's choice.
 fn wait_for_listen(child: &mut Child, log_path: &std::path::Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let mut addr = None;
+    super::wait_until("docker-registry to listen", Duration::from_secs(60), || {
         let log = fs::read_to_string(log_path).unwrap_or_default();
-        if let Some(addr) = log
+        addr = log
             .lines()
             .find_map(|l| l.split("listening on ").nth(1))
             .and_then(|rest| rest.split(['"', ',']).next())
+            .map(|a| a.trim().to_string());
+        if addr.is_none()
+            && let Some(status) = child.try_wait().unwrap()
         {
-            return addr.trim().to_string();
-        }
-        if let Some(status) = child.try_wait().unwrap() {
             panic!("docker-registry exited ({status}) before listening:\n{log}");
         }
-        assert!(
-            Instant::now() < deadline,
-            "docker-registry did not start within 30 s:\n{log}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        addr.is_some()
+    });
+    addr.unwrap()
 }
 
 impl Drop for Distribution {

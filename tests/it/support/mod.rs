@@ -47,16 +47,22 @@ pub fn run_ok(cmd: &mut Command) -> String {
     stdout
 }
 
+/// Where cargo built the regpull binary. Only integration tests know; the
+/// examples, which share this kit, find it themselves.
+pub fn regpull_exe() -> &'static std::path::Path {
+    let Some(exe) = option_env!("CARGO_BIN_EXE_regpull") else {
+        panic!("regpull_exe() is for integration tests, where cargo names the binary");
+    };
+    std::path::Path::new(exe)
+}
+
 /// The regpull binary with `args`, isolated from the machine running the tests:
 /// no credential or setting of its environment leaks in, HOME points nowhere,
-/// and the AWS SDK may not probe the instance metadata service. Only
-/// integration tests know where cargo built the binary; the demo example,
-/// which shares this kit, finds it itself.
+/// and the AWS SDK may not probe the instance metadata service. The one way
+/// tests run regpull: wrap it with [`wrapped`] to run it as another user, in
+/// a namespace, or timed.
 pub fn regpull_command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
-    let Some(exe) = option_env!("CARGO_BIN_EXE_regpull") else {
-        panic!("regpull_command() is for integration tests, where cargo names the binary");
-    };
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(regpull_exe());
     cmd.args(args);
     for var in ISOLATED_ENV {
         cmd.env_remove(var);
@@ -64,6 +70,45 @@ pub fn regpull_command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
     cmd.env("HOME", "/nonexistent/regpull-test-home")
         .env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
+}
+
+/// `wrapper` (`setpriv ... --`, `unshare ... --`, `time ...`) running `cmd`:
+/// cmd's program and arguments follow the wrapper's own, and cmd's
+/// environment changes apply to the wrapper, which passes them on, so what
+/// runs wrapped is as isolated as `cmd` would be.
+pub fn wrapped(mut wrapper: Command, cmd: &Command) -> Command {
+    wrapper.arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapper.env(k, v),
+            None => wrapper.env_remove(k),
+        };
+    }
+    wrapper
+}
+
+/// This test binary, set to run only `module`'s test `name` (pass
+/// `module_path!()`), in a process of its own: for a test that needs several
+/// processes or another user. [`ran_one_test`] checks that the name matched.
+pub fn own_test(module: &str, name: &str) -> Command {
+    // module_path!() starts with the crate's name; test names do not.
+    let module = module.split_once("::").map_or("", |(_, m)| m);
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", &format!("{module}::{name}"), "--test-threads=1"]);
+    cmd
+}
+
+/// Fails unless an [`own_test`] process passed exactly one test: a name that
+/// matches nothing (a test renamed or moved) would pass zero and exit 0.
+pub fn ran_one_test(out: &std::process::Output) {
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed;"),
+        "the test process did not pass exactly one test ({}):\n{stdout}{}",
+        out.status,
+        text(&out.stderr)
+    );
 }
 
 /// Environment variables regpull reads that tests set explicitly or not at all.
@@ -193,16 +238,30 @@ pub fn snapshot(name: &str, actual: &str) {
     assert_eq!(actual, expected, "output changed; see {}", path.display());
 }
 
-/// Waits (bounded) until `cond` holds; the bound only guards against a hang.
-#[cfg(test)]
-pub async fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !cond() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// Polls `cond` until it holds, failing the test with `what` once `timeout`
+/// has passed: the timeout only guards against a hang, so make it generous;
+/// the poll is short, so waiting costs little. Blocking, so that sync and
+/// async tests share it: in a multi-threaded runtime the in-process servers
+/// keep serving on the other workers while it waits.
+pub fn wait_until(what: &str, timeout: std::time::Duration, mut cond: impl FnMut() -> bool) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let mut poll = || {
+        let deadline = std::time::Instant::now() + timeout;
+        while !cond() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => poll(),
+        Ok(RuntimeFlavor::CurrentThread) => panic!(
+            "wait_until({what:?}) would stop a current-thread runtime's servers: \
+             use #[tokio::test(flavor = \"multi_thread\")]"
+        ),
+        Ok(_) => tokio::task::block_in_place(poll),
     }
 }
 
@@ -217,18 +276,11 @@ pub fn run_measured(cmd: &Command) -> (std::process::Output, u64) {
     );
     let report = tempfile::NamedTempFile::new().unwrap();
     let mut timed = Command::new("/usr/bin/time");
-    timed
-        .args(["-f", "%M", "-o"])
-        .arg(report.path())
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => timed.env(k, v),
-            None => timed.env_remove(k),
-        };
-    }
-    let out = timed.stdin(std::process::Stdio::null()).output().unwrap();
+    timed.args(["-f", "%M", "-o"]).arg(report.path());
+    let out = wrapped(timed, cmd)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     let kib = std::fs::read_to_string(report.path()).unwrap();
     let kib = kib
         .lines()
