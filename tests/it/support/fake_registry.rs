@@ -8,15 +8,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::StreamExt as _;
 use serde_json::json;
 
 use super::image::{Blob, TestImage};
+
+mod blob;
 
 /// Misbehaviours to switch on.
 #[derive(Default, Clone)]
@@ -323,7 +323,7 @@ async fn serve(
         let Some(bytes) = shared.store.lock().unwrap().blobs.get(digest).cloned() else {
             return StatusCode::NOT_FOUND.into_response();
         };
-        return serve_blob(&shared, &faults, digest, bytes, &headers);
+        return blob::serve(&shared, &faults, digest, bytes, &headers);
     }
     if let Some((_, digest)) = rest.rsplit_once("/blobs/") {
         let Some(bytes) = shared.store.lock().unwrap().blobs.get(digest).cloned() else {
@@ -334,17 +334,7 @@ async fn serve(
                 .into_response();
         };
         if faults.stall_blobs {
-            let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
-            // The sender is leaked into a task that never sends: headers go out, the body never does.
-            tokio::spawn(async move {
-                let _keep = _tx;
-                std::future::pending::<()>().await;
-            });
-            let stream = tokio_stream_from(rx);
-            return Response::builder()
-                .header("content-length", bytes.len())
-                .body(Body::from_stream(stream))
-                .unwrap();
+            return blob::stalled(bytes.len());
         }
         if let Some(status) = faults.relative_redirect {
             let location = format!("/v2/moved/{digest}");
@@ -366,77 +356,7 @@ async fn serve(
         }
         let mut bytes = faults.blob_bytes_override.clone().unwrap_or(bytes);
         bytes.extend(std::iter::repeat_n(0u8, faults.blob_extra_bytes));
-        return serve_blob(&shared, &faults, digest, bytes, &headers);
+        return blob::serve(&shared, &faults, digest, bytes, &headers);
     }
     StatusCode::NOT_FOUND.into_response()
-}
-
-/// A blob with the fault switches applied: scripted statuses, Range, dropped connections.
-fn serve_blob(
-    shared: &Shared,
-    faults: &Faults,
-    digest: &str,
-    bytes: Vec<u8>,
-    headers: &HeaderMap,
-) -> Response {
-    let n = shared.blob_requests_total.fetch_add(1, Ordering::SeqCst);
-    if let Some((status, retry_after)) = faults.blob_statuses.get(n) {
-        let mut r = (StatusCode::from_u16(*status).unwrap(), "scripted failure").into_response();
-        if let Some(ra) = retry_after {
-            r.headers_mut()
-                .insert("retry-after", HeaderValue::from_static(ra));
-        }
-        return r;
-    }
-    let attempt = {
-        let mut seen = shared.blob_requests.lock().unwrap();
-        let a = seen.entry(digest.to_string()).or_insert(0);
-        *a += 1;
-        *a
-    };
-    let start = headers
-        .get("range")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes="))
-        .and_then(|v| v.strip_suffix('-'))
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|s| *s < bytes.len() && !faults.ignore_range);
-    let total = bytes.len();
-    let (status, body) = match start {
-        Some(s) => (StatusCode::PARTIAL_CONTENT, bytes[s..].to_vec()),
-        None => (StatusCode::OK, bytes),
-    };
-    let mut builder = Response::builder()
-        .status(status)
-        .header("content-length", body.len());
-    if let Some(s) = start {
-        builder = builder.header("content-range", format!("bytes {s}-{}/{total}", total - 1));
-    }
-    let cut = faults
-        .drop_blobs_after
-        .filter(|n| *n < body.len() && (attempt == 1 || faults.drop_every_attempt));
-    match cut {
-        Some(n) => {
-            shared
-                .blob_bytes_served
-                .fetch_add(n as u64, Ordering::SeqCst);
-            let first: Result<Vec<u8>, std::io::Error> = Ok(body[..n].to_vec());
-            // Data first, then silence: the bytes are delivered (the connection stays
-            // open), and only the client's idle timeout ends the transfer.
-            let stream = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
-            builder.body(Body::from_stream(stream)).unwrap()
-        }
-        None => {
-            shared
-                .blob_bytes_served
-                .fetch_add(body.len() as u64, Ordering::SeqCst);
-            builder.body(Body::from(body)).unwrap()
-        }
-    }
-}
-
-fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

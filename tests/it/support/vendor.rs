@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
@@ -18,6 +17,9 @@ use serde_json::json;
 use super::certs::{self, Tls};
 use super::image::TestImage;
 use super::tls_serve;
+
+mod ecr;
+mod token;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TokenFields {
@@ -200,17 +202,17 @@ async fn handle(State((p, state)): State<Shared>, req: Request) -> Response {
         .map(|q| url_pairs(q.as_bytes()))
         .unwrap_or_default();
     if parts.headers.contains_key("x-amz-target") {
-        return ecr_api(&p, &state, &parts, &body);
+        return ecr::api(&p, &state, &parts, &body);
     }
     if let Some(digest) = path.strip_prefix("/bucket/") {
-        return storage(&state, digest, &parts.headers);
+        return ecr::storage(&state, digest, &parts.headers);
     }
     let realm_paths: Vec<String> = std::iter::once(&p.realm)
         .chain(p.realm_after_expiry.iter())
         .map(|r| url_path(r))
         .collect();
     if realm_paths.contains(&path) {
-        return token(
+        return token::answer(
             &p,
             &state,
             &host,
@@ -234,68 +236,6 @@ fn url_pairs(b: &[u8]) -> HashMap<String, String> {
     reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(b)))
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default()
-}
-
-fn token(
-    p: &Profile,
-    state: &Mutex<State_>,
-    host: &str,
-    method: &Method,
-    query: HashMap<String, String>,
-    body: &Bytes,
-    headers: &HeaderMap,
-) -> Response {
-    let is_post = method == Method::POST;
-    let params = if is_post { url_pairs(body) } else { query };
-    let basic = basic_of(headers);
-    state.lock().unwrap().token_requests.push(TokenRequest {
-        host: host.to_string(),
-        method: method.to_string(),
-        params: params.clone(),
-        basic: basic.clone(),
-    });
-    if (is_post && !p.token_post) || (!is_post && !p.token_get) {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
-    }
-    let wanted = format!("{}:{}", p.user.0, p.user.1);
-    let presented = if is_post {
-        match (params.get("username"), params.get("password")) {
-            (Some(u), Some(pw)) => Some(format!("{u}:{pw}")),
-            _ => None,
-        }
-    } else {
-        basic
-    };
-    match presented {
-        Some(c) if c == wanted => {}
-        None if p.anonymous_pull => {}
-        _ => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "invalid username or password",
-            );
-        }
-    }
-    if params.contains_key("service") != p.service.is_some() {
-        return (StatusCode::BAD_REQUEST, "service mismatch").into_response();
-    }
-    let scope = params.get("scope").cloned().unwrap_or_default();
-    let mut s = state.lock().unwrap();
-    s.issued += 1;
-    let t = format!("{}-token-{}", p.registry, s.issued);
-    s.tokens.insert(t.clone(), (scope, p.token_uses));
-    let mut answer = serde_json::Map::new();
-    if p.token_fields != TokenFields::AccessTokenOnly {
-        answer.insert("token".into(), json!(t));
-    }
-    if p.token_fields != TokenFields::TokenOnly {
-        answer.insert("access_token".into(), json!(t));
-    }
-    if let Some(e) = p.expires_in {
-        answer.insert("expires_in".into(), json!(e));
-    }
-    axum::Json(answer).into_response()
 }
 
 fn challenge(p: &Profile, state: &State_, ping: bool) -> String {
@@ -422,81 +362,4 @@ fn registry(p: &Profile, state: &Mutex<State_>, path: &str, headers: &HeaderMap)
         };
     }
     StatusCode::NOT_FOUND.into_response()
-}
-
-fn storage(state: &Mutex<State_>, digest: &str, headers: &HeaderMap) -> Response {
-    let mut s = state.lock().unwrap();
-    if let Some(a) = headers.get("authorization") {
-        s.storage_authorization
-            .push(a.to_str().unwrap_or("?").to_string());
-        return (StatusCode::BAD_REQUEST, "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>").into_response();
-    }
-    match s.blobs.get(digest) {
-        Some(b) => b.clone().into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-/// ECR's JSON 1.1 API: GetAuthorizationToken, with the SigV4 signature checked.
-fn ecr_api(
-    p: &Profile,
-    state: &Mutex<State_>,
-    parts: &axum::http::request::Parts,
-    body: &Bytes,
-) -> Response {
-    use super::sigv4;
-    let Some((access_key, secret)) = p.ecr_api else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let target = parts.headers["x-amz-target"].to_str().unwrap_or("");
-    if target != "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" {
-        return (StatusCode::BAD_REQUEST, "unknown operation").into_response();
-    }
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let auth = header("authorization").and_then(|a| sigv4::parse_authorization(&a));
-    let valid = auth.as_ref().is_some_and(|a| {
-        a.access_key == access_key
-            && a.service == "ecr"
-            && sigv4::expected_signature(
-                a,
-                secret,
-                parts.method.as_str(),
-                parts.uri.path(),
-                parts.uri.query().unwrap_or(""),
-                header,
-                body,
-            )
-            .as_deref()
-                == Some(a.signature.as_str())
-    });
-    let mut s = state.lock().unwrap();
-    if !valid {
-        s.ecr_rejected_signatures += 1;
-        return (StatusCode::FORBIDDEN, axum::Json(json!({"__type": "InvalidSignatureException", "message": "The request signature we calculated does not match the signature you provided."}))).into_response();
-    }
-    s.ecr_calls += 1;
-    let password = format!("ecr-password-{}", s.ecr_calls);
-    s.ecr_password = Some((password.clone(), p.basic_uses.unwrap_or(usize::MAX)));
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
-    let expires = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 12 * 3600;
-    let answer = json!({"authorizationData": [{
-        "authorizationToken": token,
-        "expiresAt": expires as f64,
-        "proxyEndpoint": format!("https://{}", p.registry),
-    }]});
-    (
-        [("content-type", "application/x-amz-json-1.1")],
-        answer.to_string(),
-    )
-        .into_response()
 }

@@ -1,107 +1,16 @@
-//! Every credential source, end to end against the real Distribution registry:
-//! which one answers, in what order, and that a broken one is an error naming it.
-
-use crate::support;
+//! Which credential source answers, in what order, and that a broken one is
+//! an error naming it.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
 use base64::Engine as _;
-use support::distribution::{Auth, Distribution, TokenRegistry};
-use support::image;
-use support::push::{PushAuth, Pusher};
-use support::{regpull_env, text};
 
-const USER: &str = "robot$ci";
-const PASSWORD: &str = "p@ss:word\"with{json}";
-
-struct Fixture {
-    reg: Distribution,
-    name: String,
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let reg = Distribution::start(
-            Auth::Htpasswd {
-                user: USER.into(),
-                password: PASSWORD.into(),
-            },
-            false,
-        );
-        let img = image::image("linux", "amd64", &[&[("f", b"creds")]]);
-        tokio::runtime::Runtime::new().unwrap().block_on(
-            Pusher::new(
-                &reg.host,
-                None,
-                PushAuth::Basic(USER.into(), PASSWORD.into()),
-            )
-            .image("team/app", "1", &img),
-        );
-        let name = format!("{}/team/app:1", reg.host);
-        Fixture {
-            reg,
-            name,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        let p = self.dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        p
-    }
-
-    fn out(&self) -> String {
-        self.dir.path().join("oci").display().to_string()
-    }
-
-    fn pull(&self, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let out = self.out();
-        let mut args = vec!["pull", &self.name, "-o", &out, "-q"];
-        args.extend(extra);
-        regpull_env(&args, None, env)
-    }
-
-    fn auth_json(&self, env: &[(&str, &str)]) -> serde_json::Value {
-        let o = regpull_env(&["auth", "--json", &self.name], None, env);
-        let mut events = support::json_doc::validate(&text(&o.stdout));
-        assert_eq!(events.len(), 1, "{}{}", text(&o.stdout), text(&o.stderr));
-        events.remove(0)
-    }
-
-    /// Writes `json` as `config.json` in a fresh directory; returns the directory.
-    fn docker_config(&self, json: &str) -> String {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = self.path(&format!("docker{n}/config.json"));
-        fs::write(&dir, json).unwrap();
-        dir.parent().unwrap().display().to_string()
-    }
-
-    /// A `docker-credential-NAME` script in its own PATH directory.
-    fn helper(&self, name: &str, script: &str) -> String {
-        let path = self.path(&format!("bin/docker-credential-{name}"));
-        fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-        format!(
-            "{}:{}",
-            path.parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
-        )
-    }
-}
-
-fn basic_b64() -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
-}
-
-fn assert_ok(o: &std::process::Output) {
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(!text(&o.stderr).contains(PASSWORD) && !text(&o.stdout).contains(PASSWORD));
-}
+use super::{Fixture, PASSWORD, USER, assert_ok, basic_b64};
+use crate::support::distribution::TokenRegistry;
+use crate::support::image;
+use crate::support::push::{PushAuth, Pusher};
+use crate::support::{regpull_env, text};
 
 #[test]
 fn docker_config_auths_and_regpull_auth_explains_the_choice() {
@@ -396,99 +305,4 @@ async fn an_identity_token_from_a_helper_uses_the_oauth2_refresh_grant() {
         "no Basic credentials were sent with an identity token"
     );
     assert!(!text(&o.stderr).contains("refresh-me-please"));
-}
-
-#[test]
-fn login_verifies_then_stores_like_docker_and_logout_removes() {
-    let f = Fixture::new();
-    let config_dir = f.dir.path().join("login-docker");
-    let env = [("DOCKER_CONFIG", config_dir.to_str().unwrap())];
-    let config = config_dir.join("config.json");
-
-    let wrong = regpull_env(
-        &["login", &f.reg.host, "-u", USER, "--password-stdin"],
-        Some("nope"),
-        &env,
-    );
-    assert_eq!(wrong.status.code(), Some(3), "{}", text(&wrong.stderr));
-    assert!(
-        text(&wrong.stderr).contains("nothing was saved"),
-        "{}",
-        text(&wrong.stderr)
-    );
-    assert!(!config.exists(), "a refused login writes nothing");
-
-    let ok = regpull_env(
-        &["login", &f.reg.host, "-u", USER, "--password-stdin"],
-        Some(PASSWORD),
-        &env,
-    );
-    assert!(ok.status.success(), "{}", text(&ok.stderr));
-    assert!(
-        text(&ok.stdout).starts_with("Login Succeeded"),
-        "{}",
-        text(&ok.stdout)
-    );
-    assert!(!text(&ok.stdout).contains(PASSWORD));
-    let mode = fs::metadata(&config).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
-    let saved: serde_json::Value = serde_json::from_slice(&fs::read(&config).unwrap()).unwrap();
-    assert_eq!(saved["auths"][&f.reg.host]["auth"], basic_b64());
-
-    assert_ok(&f.pull(&[], &env));
-    let out = regpull_env(&["logout", &f.reg.host], None, &env);
-    assert!(out.status.success());
-    assert!(
-        text(&out.stdout).contains("Removed credentials"),
-        "{}",
-        text(&out.stdout)
-    );
-    let o = f.pull(&[], &env);
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "after logout the pull is anonymous"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_to_a_token_registry_checks_the_credentials_at_the_realm() {
-    let tr = TokenRegistry::start(Some((USER, PASSWORD))).await;
-    let dir = tempfile::tempdir().unwrap();
-    let auth_file = dir.path().join("auth.json");
-    let (host, file) = (tr.registry.host.clone(), auth_file.display().to_string());
-    let run = move |password: &'static str| {
-        let (host, file) = (host.clone(), file.clone());
-        tokio::task::spawn_blocking(move || {
-            regpull_env(
-                &[
-                    "login",
-                    &host,
-                    "-u",
-                    USER,
-                    "--password-stdin",
-                    "--auth-file",
-                    &file,
-                ],
-                Some(password),
-                &[],
-            )
-        })
-    };
-    let bad = run("wrong").await.unwrap();
-    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad.stderr));
-    assert!(!auth_file.exists());
-    let good = run(PASSWORD).await.unwrap();
-    assert!(good.status.success(), "{}", text(&good.stderr));
-    assert!(auth_file.exists());
-    let scoped = tr
-        .tokens
-        .seen()
-        .iter()
-        .filter(|s| s.query.contains_key("scope"))
-        .count();
-    assert_eq!(
-        scoped, 0,
-        "login asks for a token without scope, as docker login does"
-    );
 }
