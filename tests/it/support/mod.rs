@@ -58,9 +58,9 @@ pub fn regpull_exe() -> &'static std::path::Path {
 
 /// The regpull binary with `args`, isolated from the machine running the tests:
 /// no credential or setting of its environment leaks in, HOME points nowhere,
-/// and the AWS SDK may not probe the instance metadata service. The one way
-/// tests run regpull: wrap it with [`wrapped`] to run it as another user, in
-/// a namespace, or timed.
+/// and the AWS SDK may not probe the instance metadata service. How tests run
+/// regpull (those that go through a shell use [`regpull_exe`]); wrap it with
+/// [`wrapped`] to run it as another user, in a namespace, or timed.
 pub fn regpull_command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
     let mut cmd = Command::new(regpull_exe());
     cmd.args(args);
