@@ -2,7 +2,7 @@
 //! token auth, a small multi-platform sample image pushed into it, and regpull
 //! pulling it. Run it with `scripts/demo.sh`.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::process::Command;

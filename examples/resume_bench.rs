@@ -3,7 +3,7 @@
 //! attempt (the client's idle timeout then cuts the connection), and report the
 //! bytes served relative to the image size. Run by `scripts/bench.sh`.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::sync::atomic::Ordering;

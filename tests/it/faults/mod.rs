@@ -1,0 +1,7 @@
+//! A world that goes wrong: retries and Range resume, hostile registries,
+//! killed and overlapping pulls, a full disk.
+
+mod crash;
+mod disk;
+mod hostile;
+mod retry;
