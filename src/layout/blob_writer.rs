@@ -7,7 +7,8 @@
 //! regpull process wanting the same blob waits, then finds it present. A writer
 //! opened on an existing partial file re-hashes what is there and carries on from
 //! its end. Bytes are hashed and counted as they arrive; `commit` checks size and
-//! digest, fsyncs, and only then renames the file into `blobs/<alg>/<hex>`.
+//! digest, fsyncs, and only then renames the file into `blobs/<alg>/<hex>`;
+//! writeback of what is written starts while the transfer goes on (`writeback.rs`).
 //! Content that proved wrong (too long, or the wrong digest) is deleted; a writer
 //! dropped mid-way keeps its verified-so-far prefix for the next attempt.
 
@@ -15,6 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use super::writeback::Writeback;
 use super::{LayoutError, LayoutLock, fsync_dir};
 use crate::digest::{Digest, Verifier};
 
@@ -31,6 +33,8 @@ pub struct BlobWriter {
     expected_size: Option<u64>,
     dest: PathBuf,
     resumed_from: u64,
+    /// Starts writing out what is written while the transfer goes on.
+    writeback: Writeback,
     /// Set once the content proved wrong: drop deletes the partial file.
     discard: bool,
     _lock: LayoutLock,
@@ -86,6 +90,7 @@ impl BlobWriter {
             expected_size: size,
             dest,
             resumed_from,
+            writeback: Writeback::from(resumed_from),
             discard: false,
             _lock: lock,
         }))
@@ -104,7 +109,9 @@ impl BlobWriter {
         file.write_all(bytes).map_err(|source| LayoutError::Write {
             path: self.partial.clone(),
             source,
-        })
+        })?;
+        self.writeback.advance(file, self.verifier.count());
+        Ok(())
     }
 
     /// Bytes accepted so far, including a resumed prefix.
@@ -134,6 +141,7 @@ impl BlobWriter {
         file.rewind().map_err(write_err)?;
         self.verifier = Verifier::new(&self.digest, self.expected_size);
         self.resumed_from = 0;
+        self.writeback = Writeback::default();
         Ok(())
     }
 

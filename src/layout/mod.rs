@@ -22,6 +22,7 @@ mod mentions;
 mod timestamp;
 mod verify;
 mod walk;
+mod writeback;
 
 use std::fs;
 use std::io;
