@@ -225,7 +225,8 @@ pub struct PullArgs {
 
     /// Attempts after the first for each request and each blob, on transient
     /// failures (connection errors, timeouts, 408, 429, 5xx); a broken blob
-    /// transfer resumes where it stopped.
+    /// transfer resumes where it stopped, and an attempt that advanced it
+    /// does not count.
     #[arg(long, env = "REGPULL_RETRIES", default_value_t = 5, value_name = "N")]
     pub retries: u32,
 
