@@ -47,12 +47,7 @@ fn start(file: &File, offset: u64, len: u64) {
     // SAFETY: the descriptor is open for the whole call (borrowed from
     // `file`), and sync_file_range reads no memory of ours.
     let _ = unsafe {
-        libc::sync_file_range(
-            file.as_raw_fd(),
-            offset,
-            len,
-            libc::SYNC_FILE_RANGE_WRITE,
-        )
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
     };
 }
 
