@@ -14,6 +14,7 @@ mod conformance;
 mod export;
 mod faults;
 mod interop;
+mod kit;
 mod layout;
 mod manage;
 mod prefetch;
