@@ -9,6 +9,7 @@ pub mod json_doc;
 pub mod layers;
 pub mod object_store;
 pub mod push;
+pub mod range;
 pub mod sigv4;
 pub mod tls_serve;
 pub mod token_server;

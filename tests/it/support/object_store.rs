@@ -22,10 +22,9 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 
 mod capped;
-mod range;
 
+use super::range::{self, Ranged};
 pub use capped::burst;
-use range::Ranged;
 
 /// Bodies go out in pieces this big, each counted as it is handed to the
 /// connection, so an answer cut short counts what was sent, not what was asked.

@@ -1,6 +1,7 @@
 //! Which bytes a `Range` header asks for, as S3 reads it: one range
 //! (`bytes=a-b`, `bytes=a-`, `bytes=-n`); anything else is ignored and the
-//! whole object served, which RFC 9110 allows.
+//! whole object served, which RFC 9110 allows. The fake registry reads it the
+//! same way: a client's ranges get the same answer from either server.
 
 #[derive(Debug, PartialEq)]
 pub enum Ranged {
