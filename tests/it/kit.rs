@@ -44,10 +44,34 @@ async fn the_object_store_caps_what_each_connection_sends() {
 async fn the_object_store_answers_ranges_with_206_and_counts_what_it_sent() {
     let object = noise(2, 1000);
     let store = ObjectStore::start(one_object(object.clone())).await;
-    let client = reqwest::Client::new();
     let url = format!("{}/bucket/{NAME}", store.base);
-    // (Range, status, Content-Range, the bytes expected)
-    let cases: [(Option<&str>, u16, Option<&str>, &[u8]); 6] = [
+    assert_ranges(&url, &range_cases(&object)).await;
+    let answered: Vec<(u64, u64, bool, u64)> = store
+        .answers()
+        .iter()
+        .map(|a: &Served| (a.start, a.end, a.partial, a.sent))
+        .collect();
+    assert_eq!(
+        answered,
+        [
+            (100, 199, true, 100),
+            (900, 999, true, 100),
+            (990, 999, true, 10),
+            (990, 999, true, 10),
+            (0, 999, false, 1000),
+        ],
+        "every answer but the 416, with the bytes it sent"
+    );
+    assert_eq!(store.bytes_served(), 1220);
+}
+
+/// A range request and what it must get: (Range, status, Content-Range, the
+/// bytes expected).
+type RangeCase<'a> = (Option<&'a str>, u16, Option<&'a str>, &'a [u8]);
+
+/// Every single range form, against a 1000-byte `object`.
+fn range_cases(object: &[u8]) -> Vec<RangeCase<'_>> {
+    vec![
         (
             Some("bytes=100-199"),
             206,
@@ -73,10 +97,15 @@ async fn the_object_store_answers_ranges_with_206_and_counts_what_it_sent() {
             &object[990..],
         ),
         (Some("bytes=1000-"), 416, Some("bytes */1000"), b""),
-        (None, 200, None, &object),
-    ];
-    for (range, status, content_range, expected) in cases {
-        let mut request = client.get(&url);
+        (None, 200, None, object),
+    ]
+}
+
+/// GETs `url` with each case's Range and checks the answer.
+async fn assert_ranges(url: &str, cases: &[RangeCase<'_>]) {
+    let client = reqwest::Client::new();
+    for &(range, status, content_range, expected) in cases {
+        let mut request = client.get(url);
         if let Some(r) = range {
             request = request.header("range", r);
         }
@@ -90,21 +119,4 @@ async fn the_object_store_answers_ranges_with_206_and_counts_what_it_sent() {
             assert!(body == expected, "{range:?}: wrong bytes");
         }
     }
-    let answered: Vec<(u64, u64, bool, u64)> = store
-        .answers()
-        .iter()
-        .map(|a: &Served| (a.start, a.end, a.partial, a.sent))
-        .collect();
-    assert_eq!(
-        answered,
-        [
-            (100, 199, true, 100),
-            (900, 999, true, 100),
-            (990, 999, true, 10),
-            (990, 999, true, 10),
-            (0, 999, false, 1000),
-        ],
-        "every answer but the 416, with the bytes it sent"
-    );
-    assert_eq!(store.bytes_served(), 1220);
 }

@@ -24,6 +24,8 @@ use hyper_util::service::TowerToHyperService;
 mod capped;
 
 use super::range::{self, Ranged};
+// For the tests; the examples, which share this kit, do not use it.
+#[allow(unused_imports)]
 pub use capped::burst;
 
 /// Bodies go out in pieces this big, each counted as it is handed to the
