@@ -1,6 +1,7 @@
 //! The fake registry's blob answers: the fault switches for blobs (scripted
 //! statuses, Range honoured or ignored, connections that go quiet midway,
-//! bodies that never come).
+//! bodies that never come). Every single range form is honoured (206, or 416
+//! past the end), as the Distribution registry's blob answers do.
 
 use std::sync::atomic::Ordering;
 
@@ -9,9 +10,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 
+use super::super::range::{self, Ranged};
 use super::{Faults, Shared};
 
-/// A blob with the fault switches applied: scripted statuses, Range, dropped connections.
+/// A blob with the fault switches applied: scripted statuses, Range, dropped
+/// connections (`drop_blobs_after` counts bytes of this answer's body, a range's
+/// included).
 pub(super) fn serve(
     shared: &Shared,
     faults: &Faults,
@@ -34,23 +38,32 @@ pub(super) fn serve(
         *a += 1;
         *a
     };
-    let start = headers
+    let total = bytes.len() as u64;
+    // `ignore_range` is a server that does not do ranges at all: 200, whole.
+    let asked = headers
         .get("range")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes="))
-        .and_then(|v| v.strip_suffix('-'))
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|s| *s < bytes.len() && !faults.ignore_range);
-    let total = bytes.len();
-    let (status, body) = match start {
-        Some(s) => (StatusCode::PARTIAL_CONTENT, bytes[s..].to_vec()),
-        None => (StatusCode::OK, bytes),
+        .filter(|_| !faults.ignore_range);
+    let (status, body, span) = match range::parse(asked, total) {
+        Ranged::Unsatisfiable => {
+            let unsatisfiable = StatusCode::RANGE_NOT_SATISFIABLE;
+            return (
+                unsatisfiable,
+                [("content-range", format!("bytes */{total}"))],
+            )
+                .into_response();
+        }
+        Ranged::Part(a, b) => {
+            let part = bytes[a as usize..=b as usize].to_vec();
+            (StatusCode::PARTIAL_CONTENT, part, Some((a, b)))
+        }
+        Ranged::Whole => (StatusCode::OK, bytes, None),
     };
     let mut builder = Response::builder()
         .status(status)
         .header("content-length", body.len());
-    if let Some(s) = start {
-        builder = builder.header("content-range", format!("bytes {s}-{}/{total}", total - 1));
+    if let Some((a, b)) = span {
+        builder = builder.header("content-range", format!("bytes {a}-{b}/{total}"));
     }
     let cut = faults
         .drop_blobs_after

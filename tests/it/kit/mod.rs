@@ -1,6 +1,9 @@
 //! The test kit's own simulators do what the tests and benchmarks that use
 //! them rely on: here, the object store's per-connection cap, its `Range`
-//! answers and its count of the bytes it sent.
+//! answers and its count of the bytes it sent; the fake registry's ranges in
+//! the module below.
+
+mod registry;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
