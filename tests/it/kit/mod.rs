@@ -1,9 +1,10 @@
 //! The test kit's own simulators do what the tests and benchmarks that use
 //! them rely on: here, the object store's per-connection cap, its `Range`
-//! answers and its count of the bytes it sent; the fake registry's ranges in
-//! the module below.
+//! answers and its count of the bytes it sent; the object store's faults and
+//! the fake registry's ranges and redirects in the modules below.
 
 mod registry;
+mod store_faults;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

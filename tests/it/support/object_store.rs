@@ -5,28 +5,36 @@
 //! Like S3 behind a CDN it can cap what each connection sends a second
 //! ([`ObjectStore::start_capped`]), honours `Range` with 206, and counts what
 //! it sent for each answer: what a client's parallel ranges cost the server.
+//!
+//! Its faults ([`StoreFaults`], switched through [`ObjectStore::faults`] while
+//! it runs) are what such a client meets there: pre-signed URLs that expire,
+//! changed bytes, broken connections, ranges that finish out of order.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::StreamExt as _;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 
 mod capped;
+mod expired;
+mod faults;
+mod flushed;
 
 use super::range::{self, Ranged};
-// For the tests; the examples, which share this kit, do not use it.
+// For the tests; the examples, which share this kit, use neither.
 #[allow(unused_imports)]
 pub use capped::burst;
+#[allow(unused_imports)]
+pub use faults::HOLD_LIMIT;
+pub use faults::StoreFaults;
 
 /// Bodies go out in pieces this big, each counted as it is handed to the
 /// connection, so an answer cut short counts what was sent, not what was asked.
@@ -53,7 +61,10 @@ pub struct ObjectStore {
     pub seen_authorization: Arc<Mutex<Vec<String>>>,
     /// How many object answers were given.
     pub served: Arc<Mutex<usize>>,
+    /// The fault switches; set them at any time, each answer reads them as it starts.
+    pub faults: Arc<Mutex<StoreFaults>>,
     answers: Answers,
+    state: Arc<faults::FaultState>,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -66,6 +77,7 @@ struct Shared {
     seen_authorization: Arc<Mutex<Vec<String>>>,
     served: Arc<Mutex<usize>>,
     answers: Answers,
+    state: Arc<faults::FaultState>,
 }
 
 /// The state of one connection's requests.
@@ -73,6 +85,7 @@ struct Shared {
 struct Connection {
     shared: Shared,
     number: u64,
+    flushes: flushed::Flushes,
 }
 
 impl ObjectStore {
@@ -91,12 +104,14 @@ impl ObjectStore {
             seen_authorization: Arc::new(Mutex::new(Vec::new())),
             served: Arc::new(Mutex::new(0)),
             answers: Arc::new(Mutex::new(Vec::new())),
+            state: faults::FaultState::new(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = shared.clone();
-        // Our own accept loop, not axum::serve: the cap wraps each accepted
-        // socket, and each connection's router knows its number.
+        // Our own accept loop, not axum::serve: the cap and the flush count
+        // wrap each accepted socket, and each connection's router knows its
+        // number and its flushes.
         let task = tokio::spawn(async move {
             let mut accepted = 0;
             loop {
@@ -104,13 +119,16 @@ impl ObjectStore {
                     continue;
                 };
                 accepted += 1;
+                let flushes = Arc::new(tokio::sync::watch::channel(0).0);
                 let app = Router::new()
                     .route("/bucket/{digest}", get(object))
                     .with_state(Connection {
                         shared: state.clone(),
                         number: accepted,
+                        flushes: flushes.clone(),
                     });
-                let io = TokioIo::new(capped::Capped::new(tcp, cap));
+                let capped = capped::Capped::new(tcp, cap);
+                let io = TokioIo::new(flushed::Flushed::new(capped, flushes));
                 tokio::spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(io, TowerToHyperService::new(app))
@@ -122,7 +140,9 @@ impl ObjectStore {
             base,
             seen_authorization: shared.seen_authorization,
             served: shared.served,
+            faults: shared.state.faults.clone(),
             answers: shared.answers,
+            state: shared.state,
             _task: task,
         }
     }
@@ -144,11 +164,17 @@ impl ObjectStore {
     pub fn bytes_served(&self) -> u64 {
         self.answers().iter().map(|a| a.sent).sum()
     }
+
+    /// How many requests got the 403 "Request has expired" (`expire_after`).
+    pub fn expired(&self) -> usize {
+        self.state.expired.load(Ordering::SeqCst)
+    }
 }
 
 async fn object(
     State(c): State<Connection>,
     Path(digest): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     let s = &c.shared;
@@ -160,11 +186,19 @@ async fn object(
         let body = "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>";
         return (StatusCode::BAD_REQUEST, body).into_response();
     }
+    // S3 checks the signature before it looks for the object.
+    if let Some(expired) = s.state.expiry(&query) {
+        return expired;
+    }
     let Some(bytes) = s.objects.get(&digest).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let len = bytes.len() as u64;
-    let asked = headers.get("range").and_then(|v| v.to_str().ok());
+    let faults = s.state.snapshot();
+    let asked = headers
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| !faults.ignore_range);
     let (status, start, end) = match range::parse(asked, len) {
         Ranged::Unsatisfiable => {
             let unsatisfiable = StatusCode::RANGE_NOT_SATISFIABLE;
@@ -178,13 +212,14 @@ async fn object(
     } else {
         bytes.slice(start as usize..=end as usize)
     };
+    let partial = status == StatusCode::PARTIAL_CONTENT;
     *s.served.lock().unwrap() += 1;
     let sent = Arc::new(AtomicU64::new(0));
     let answer = Served {
         connection: c.number,
         start,
         end,
-        partial: status == StatusCode::PARTIAL_CONTENT,
+        partial,
         sent: 0,
     };
     s.answers.lock().unwrap().push((answer, sent.clone()));
@@ -192,17 +227,13 @@ async fn object(
         .status(status)
         .header("content-length", part.len())
         .header("accept-ranges", "bytes");
-    if status == StatusCode::PARTIAL_CONTENT {
+    if partial {
         response = response.header("content-range", format!("bytes {start}-{end}/{len}"));
     }
-    let pieces = (0..part.len())
-        .step_by(PIECE)
-        .map(move |at| part.slice(at..(at + PIECE).min(part.len())));
-    let counted = futures_util::stream::iter(pieces).map(move |piece| {
-        sent.fetch_add(piece.len() as u64, Ordering::SeqCst);
-        Ok::<_, Infallible>(piece)
-    });
-    response.body(Body::from_stream(counted)).unwrap()
+    let body = s
+        .state
+        .body(&faults, (part, start, partial), sent, c.flushes.clone());
+    response.body(body).unwrap()
 }
 
 fn snapshot((answer, sent): &(Served, Arc<AtomicU64>)) -> Served {
