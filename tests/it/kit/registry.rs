@@ -1,6 +1,8 @@
-//! The fake registry's blob answers honour every single range form, and its
-//! faults apply to ranged answers too.
+//! The fake registry's blob answers honour every single range form, its
+//! faults apply to ranged answers too, and each redirect to the object store
+//! is signed anew, so the store can expire one URL and not the next.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::json;
@@ -8,6 +10,7 @@ use serde_json::json;
 use super::{assert_ranges, range_cases};
 use crate::support::fake_registry::{FakeRegistry, Faults};
 use crate::support::image::{Blob, OCI_LAYER_GZIP, assemble, noise};
+use crate::support::object_store::ObjectStore;
 
 /// A registry holding `blob` (in an image), and the blob's URL there.
 async fn registry_with(blob: Vec<u8>, faults: Faults) -> (FakeRegistry, String) {
@@ -72,4 +75,35 @@ async fn drop_blobs_after_counts_the_bytes_of_a_ranged_answer() {
         }
     }
     assert!(got == blob[50_000..51_000], "{} bytes came", got.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_redirect_is_signed_anew_and_the_store_expires_each_alone() {
+    let blob = noise(22, 10_000);
+    let (reg, url) = registry_with(blob.clone(), Faults::default()).await;
+    let store = ObjectStore::start(reg.blobs()).await;
+    reg.shared.faults.lock().unwrap().redirect_blobs_to = Some(store.base.clone());
+    store.faults.lock().unwrap().expire_after = Some(1);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut locations = Vec::new();
+    for n in 1..=2 {
+        let answer = client.get(&url).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 307);
+        let location = answer.headers()["location"].to_str().unwrap().to_string();
+        let signature = format!("X-Amz-Signature=secret-signature-value-{n}");
+        assert!(location.ends_with(&signature), "{location}");
+        locations.push(location);
+    }
+    assert_eq!(reg.shared.redirects_issued.load(Ordering::SeqCst), 2);
+    let status = |location: &String| {
+        let request = client.get(location).header("range", "bytes=0-99").send();
+        async move { request.await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&locations[0]).await, 206);
+    assert_eq!(status(&locations[0]).await, 403, "the first URL, used up");
+    assert_eq!(status(&locations[1]).await, 206, "the second URL, fresh");
+    assert_eq!(store.expired(), 1);
 }

@@ -39,7 +39,8 @@ pub struct Faults {
     pub manifest_error: Option<(u16, &'static str)>,
     /// Append this many bytes to every blob (a size lie).
     pub blob_extra_bytes: usize,
-    /// Redirect blob GETs (307) to this object-storage base URL, S3 style.
+    /// Redirect blob GETs (307) to this object-storage base URL, S3 style,
+    /// each with a signature of its own (see `Shared::redirects_issued`).
     pub redirect_blobs_to: Option<String>,
     /// Send this many body bytes of a blob, then nothing more: the client's
     /// read-idle timeout has to cut the connection (a stall or a silent drop).
@@ -75,6 +76,9 @@ pub struct Shared {
     store: Mutex<Store>,
     pub faults: Mutex<Faults>,
     pub tokens_issued: AtomicUsize,
+    /// Blob redirects to the object store given so far; the n-th carries
+    /// `X-Amz-Signature=secret-signature-value-n`.
+    pub redirects_issued: AtomicUsize,
     token_use: Mutex<HashMap<String, usize>>,
     pub requests: Mutex<Vec<String>>,
     pub token_queries: Mutex<Vec<HashMap<String, String>>>,
@@ -101,6 +105,7 @@ impl FakeRegistry {
             store: Mutex::new(Store::default()),
             faults: Mutex::new(faults),
             tokens_issued: AtomicUsize::new(0),
+            redirects_issued: AtomicUsize::new(0),
             token_use: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             token_queries: Mutex::new(Vec::new()),
@@ -349,8 +354,11 @@ async fn serve(
             return (StatusCode::FOUND, [("location", location)]).into_response();
         }
         if let Some(base) = &faults.redirect_blobs_to {
+            // Each redirect is signed anew, as a registry presigns each time it
+            // is asked: the store can tell (and expire) each URL on its own.
+            let n = shared.redirects_issued.fetch_add(1, Ordering::SeqCst) + 1;
             let location = format!(
-                "{base}/bucket/{digest}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=secret-signature-value"
+                "{base}/bucket/{digest}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=secret-signature-value-{n}"
             );
             return (StatusCode::TEMPORARY_REDIRECT, [("location", location)]).into_response();
         }
