@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::support;
 
 use support::image::noise;
-use support::object_store::{ObjectStore, Served, burst};
+use support::object_store::capped::burst;
+use support::object_store::{ObjectStore, Served};
 
 const NAME: &str = "sha256:0bject";
 
@@ -40,14 +41,16 @@ async fn the_object_store_caps_what_each_connection_sends() {
     assert_eq!(store.bytes_served(), size);
 }
 
+/// Range asked for, status, Content-Range, the bytes expected.
+type Case<'a> = (Option<&'a str>, u16, Option<&'a str>, &'a [u8]);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_object_store_answers_ranges_with_206_and_counts_what_it_sent() {
     let object = noise(2, 1000);
     let store = ObjectStore::start(one_object(object.clone())).await;
     let client = reqwest::Client::new();
     let url = format!("{}/bucket/{NAME}", store.base);
-    // (Range, status, Content-Range, the bytes expected)
-    let cases: [(Option<&str>, u16, Option<&str>, &[u8]); 6] = [
+    let cases: [Case; 6] = [
         (
             Some("bytes=100-199"),
             206,

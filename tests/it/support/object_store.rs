@@ -21,10 +21,9 @@ use futures_util::StreamExt as _;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 
-mod capped;
+pub mod capped;
 mod range;
 
-pub use capped::burst;
 use range::Ranged;
 
 /// Bodies go out in pieces this big, each counted as it is handed to the
