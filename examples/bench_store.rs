@@ -34,6 +34,15 @@ fn setting(name: &str, default: u64) -> u64 {
     })
 }
 
+/// One line on stdout, flushed; when no one reads it any more (the script
+/// that started us was stopped), there is nothing left to do.
+fn say(line: std::fmt::Arguments) {
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let mib = setting("BENCH_MIB", 1024);
@@ -65,8 +74,7 @@ async fn main() {
     drop(img);
     let store = ObjectStore::start_capped(reg.blobs(), cap).await;
     reg.shared.faults.lock().unwrap().redirect_blobs_to = Some(store.base.clone());
-    println!("{}/bench/redirect:1 {size}", reg.host);
-    std::io::stdout().flush().unwrap();
+    say(format_args!("{}/bench/redirect:1 {size}", reg.host));
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     std::thread::spawn(move || {
@@ -80,13 +88,12 @@ async fn main() {
         let answers = store.take_answers();
         let bytes: u64 = answers.iter().map(|a| a.sent).sum();
         let connections: HashSet<u64> = answers.iter().map(|a| a.connection).collect();
-        println!(
+        say(format_args!(
             "served {bytes} {:.4} {} {}",
             bytes as f64 / size as f64,
             answers.len(),
             connections.len()
-        );
-        std::io::stdout().flush().unwrap();
+        ));
         if !more {
             break;
         }
