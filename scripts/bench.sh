@@ -17,39 +17,63 @@
 #   scripts/bench.sh            # everything, at 1 GiB
 #   BENCH_MIB=64 scripts/bench.sh pull    # the pull table only, quickly
 #   scripts/bench.sh export     # only the export benchmark
+# timed and store set r_* and o_* by name; STORE_PID is coproc's; skopeo_list's
+# script expands in the shell it starts.
+# shellcheck disable=SC2154,SC2153,SC2016
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" = export ]; then
-  exec scripts/bench_export.sh
-fi
+case "${1:-}" in
+  "" | pull) ;;
+  export) exec scripts/bench_export.sh ;;
+  *) echo "usage: scripts/bench.sh [pull|export]" >&2; exit 2 ;;
+esac
 MIB=${BENCH_MIB:-1024}
 LAYERS=${BENCH_LAYERS:-6}
+CAP_MB=${BENCH_CAP_MB:-40}
 
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
+command -v python3 >/dev/null || need+=(python3)
+command -v curl >/dev/null || need+=(curl)
 [ -x /usr/bin/time ] || need+=(time)
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  # stdout is the report: apt's progress goes with the other progress, to stderr.
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
 # The examples first: built with them (and their dev-dependencies' features),
 # regpull would not be the binary users get.
-cargo build --release --locked --example bench_store --example resume_bench 2>/dev/null
-cargo build --release --locked --bin regpull 2>/dev/null
+cargo build -q --release --locked --example bench_store --example resume_bench
+cargo build -q --release --locked --bin regpull
 bin=${CARGO_TARGET_DIR:-$PWD/target}/release
 REGPULL=$bin/regpull
 
 # The disk: the registry's storage, (b)'s layout and dd's file. tmpfs: the rest.
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/regpull-bench.XXXXXX")
 shm=$(mktemp -d /dev/shm/regpull-bench.XXXXXX)
-reg_pid="" store_pid=""
+reg_pid="" store_pid="" timed_pid=""
 cleanup() {
-  for pid in $reg_pid $store_pid; do kill "$pid" 2>/dev/null || true; done
+  # The command being timed is GNU time's child: stop it, then time.
+  [ -z "$timed_pid" ] || pkill -P "$timed_pid" 2>/dev/null || true
+  for pid in $timed_pid $reg_pid $store_pid; do kill "$pid" 2>/dev/null || true; done
+  [ -z "$timed_pid" ] || wait "$timed_pid" 2>/dev/null || true
   rm -rf "$work" "$shm"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- src Cargo.toml Cargo.lock || commit+=" + uncommitted changes to src"
+disk_fs=$(df --output=fstype "$work" | tail -1)
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+  "kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+echo "disk: ${work%/*} on $disk_fs ($(df --output=source "$work" | tail -1)); tmpfs: /dev/shm"
+echo "regpull $commit; $(skopeo --version); docker-registry $(docker-registry --version | awk '{print $NF}')"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); BENCH_MIB=$MIB BENCH_LAYERS=$LAYERS BENCH_CAP_MB=$CAP_MB"
+echo
 
 echo "building a ${MIB} MiB image in ${LAYERS} layers and one of 100 small layers..." >&2
 # Images: NAME:LAYERS:MIN_BYTES:MAX_BYTES, each layer gzip -1 of random bytes
@@ -85,99 +109,7 @@ open(f"{root}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 open(f"{root}/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": refs}))
 PY
 
-cat > "$work/config.yml" <<YML
-version: 0.1
-log: {level: info, formatter: text}
-storage: {filesystem: {rootdirectory: $work/data}}
-http: {addr: 127.0.0.1:0}
-YML
-docker-registry serve "$work/config.yml" >/dev/null 2>"$work/registry.log" &
-reg_pid=$!
-for _ in $(seq 200); do
-  host=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/registry.log" | head -1 | cut -d' ' -f3) || true
-  [ -n "${host:-}" ] && break
-  sleep 0.05
-done
-[ -n "${host:-}" ] || { cat "$work/registry.log"; exit 1; }
-for name in big small100; do
-  skopeo copy -q --dest-tls-verify=false "oci:$work/src:$name" "docker://$host/bench/$name:1"
-done
-echo "registry $host holds bench/big:1 and bench/small100:1" >&2
-
-# timed PREFIX COMMAND...: runs COMMAND under GNU time, setting PREFIX_wall,
-# PREFIX_cpu (user+sys, seconds) and PREFIX_rss (MiB).
-timed() {
-  local prefix=$1; shift
-  sync
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" ||
-    { echo "failed: $*" >&2; cat "$work/err.txt" >&2; exit 1; }
-  local wall user sys kib
-  read -r wall user sys kib < <(tail -1 "$work/time.txt")
-  printf -v "${prefix}_wall" '%s' "$wall"
-  printf -v "${prefix}_cpu" '%s' "$(awk "BEGIN { print $user + $sys }")"
-  printf -v "${prefix}_rss" '%s' "$((kib / 1024))"
-}
-ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"; }
-rows=()
-# row LABEL OTHER NOTE: a table row from r_* (regpull) and o_* (the other tool).
-row() {
-  local line
-  line=$(printf '| %s | %.2f s | %.2f s | %d MiB | %s | %.2f s | %.2f s | %d MiB | %sx wall, %sx CPU%s |' \
-    "$1" "$r_wall" "$r_cpu" "$r_rss" "$2" "$o_wall" "$o_cpu" "$o_rss" \
-    "$(ratio "$r_wall" "$o_wall")" "$(ratio "$r_cpu" "$o_cpu")" "${3:+; $3}")
-  rows+=("$line")
-  echo "$line" >&2
-}
-skopeo_from=(skopeo copy -q --src-tls-verify=false)
-
-big=$host/bench/big:1
-echo "(a) ${MIB} MiB in ${LAYERS} layers into tmpfs" >&2
-timed r "$REGPULL" pull -q -o "$shm/a-regpull" "$big"
-timed o "${skopeo_from[@]}" "docker://$big" "oci:$shm/a-skopeo:bench"
-row "(a) ${MIB} MiB, ${LAYERS} layers → tmpfs" "skopeo copy"
-
-echo "(b) the same onto the disk" >&2
-timed r "$REGPULL" pull -q -o "$work/b-regpull" "$big"
-rm -rf "$work/b-regpull"
-timed o dd if=/dev/zero of="$work/b-dd" bs=1M count="$(cat "$work/src/big.bytes")" iflag=count_bytes conv=fsync
-rm -f "$work/b-dd"
-row "(b) the same → disk (ext4)" "dd conv=fsync"
-
-echo "(c) ${MIB} MiB in one layer, redirected to a store capped per connection" >&2
-coproc STORE { BENCH_MIB=$MIB "$bin/examples/bench_store"; }
-store_pid=$STORE_PID store_out=${STORE[0]} store_in=${STORE[1]}
-read -r redirected _ <&"$store_out"
-# served PREFIX: sets PREFIX_served to what the store sent since the last call,
-# relative to the image's size.
-served() {
-  echo >&"$store_in"
-  local _word _bytes times _rest
-  read -r _word _bytes times _rest <&"$store_out"
-  printf -v "${1}_served" '%sx' "$times"
-}
-timed r "$REGPULL" pull -q -o "$shm/c-regpull" "$redirected"
-served r
-timed o "${skopeo_from[@]}" "docker://$redirected" "oci:$shm/c-skopeo:bench"
-served o
-exec {store_in}>&-
-wait "$store_pid" || true
-store_pid=""
-rm -rf "$shm/c-regpull" "$shm/c-skopeo"
-row "(c) ${MIB} MiB, 1 layer, redirect to ${BENCH_CAP_MB:-40} MB/s per connection" "skopeo copy" \
-  "bytes served ${r_served} / ${o_served}"
-
-echo "(d) 100 small layers" >&2
-timed r "$REGPULL" pull -q -o "$shm/d-regpull" "$host/bench/small100:1"
-timed o "${skopeo_from[@]}" "docker://$host/bench/small100:1" "oci:$shm/d-skopeo:bench"
-row "(d) 100 small layers ($(($(cat "$work/src/small100.bytes") / 1024)) KiB) → tmpfs" "skopeo copy"
-
-echo "(e) (a) again, up to date" >&2
-timed r "$REGPULL" pull -q -o "$shm/a-regpull" "$big"
-timed o "${skopeo_from[@]}" "docker://$big" "oci:$shm/a-skopeo:bench"
-row "(e) (a) again, up to date" "skopeo copy"
-rm -rf "$shm/a-regpull" "$shm/a-skopeo"
-
-# (f) Prefetch: a list of 20 small images, then the same list when all are up to date.
+# (f)'s images: a list of 20 small ones.
 python3 - "$work/small" <<'PY'
 import hashlib, io, json, os, sys, tarfile, gzip
 root = sys.argv[1]
@@ -205,36 +137,172 @@ for n in range(20):
 open(f"{root}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 open(f"{root}/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": entries}))
 PY
+
+cat > "$work/config.yml" <<YML
+version: 0.1
+log: {level: info, formatter: text}
+storage: {filesystem: {rootdirectory: $work/data}}
+http: {addr: 127.0.0.1:0}
+YML
+docker-registry serve "$work/config.yml" >/dev/null 2>"$work/registry.log" &
+reg_pid=$!
+host=""
+for _ in $(seq 200); do
+  host=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/registry.log" | head -1 | cut -d' ' -f3) || true
+  [ -n "$host" ] && break
+  kill -0 "$reg_pid" 2>/dev/null || break
+  sleep 0.05
+done
+[ -n "$host" ] || { echo "docker-registry did not start:" >&2; cat "$work/registry.log" >&2; exit 1; }
+for name in big small100; do
+  skopeo copy -q --dest-tls-verify=false "oci:$work/src:$name" "docker://$host/bench/$name:1"
+done
 : > "$work/images.txt"
 for n in $(seq 0 19); do
   skopeo copy -q --dest-tls-verify=false "oci:$work/small:svc$n" "docker://$host/prefetch/svc$n:1"
   echo "$host/prefetch/svc$n:1" >> "$work/images.txt"
 done
+echo "registry $host holds bench/big:1, bench/small100:1 and prefetch/svc0..19:1" >&2
+
+# mark VAR: sets VAR to the line of the registry's log that records a request
+# made now. The registry logs each request once it has answered it, so a mark
+# made after a client exits lands after every line of that client's requests;
+# polled for, never waited for by the clock.
+marks=0
+mark() {
+  marks=$((marks + 1))
+  curl -fsS -o /dev/null "http://$host/v2/?mark=$marks"
+  local at=""
+  for _ in $(seq 400); do
+    at=$(grep -n -F "uri=\"/v2/?mark=$marks\"" "$work/registry.log" | cut -d: -f1) || true
+    [ -n "$at" ] && break
+    sleep 0.05
+  done
+  [ -n "$at" ] || { echo "the registry never logged mark $marks" >&2; exit 1; }
+  printf -v "$1" '%s' "$at"
+}
+# logged FROM TO: the registry's log lines of requests between two marks.
+logged() {
+  (($2 - $1 > 1)) || return 0
+  sed -n "$(($1 + 1)),$(($2 - 1))p" "$work/registry.log" | grep 'response completed' || true
+}
+size() {
+  awk "BEGIN { n = $1; if (n >= 1048576) printf \"%.1f MiB\", n / 1048576;
+    else if (n >= 1024) printf \"%.1f KiB\", n / 1024; else printf \"%d B\", n }"
+}
+
+# timed PREFIX COMMAND...: runs COMMAND under GNU time, setting PREFIX_wall,
+# PREFIX_cpu (user+sys, seconds), PREFIX_rss (MiB), PREFIX_from and PREFIX_to
+# (marks around it in the registry's log) and PREFIX_served (the body bytes
+# the registry sent meanwhile).
+timed() {
+  local prefix=$1; shift
+  sync
+  mark "${prefix}_from"
+  # In the background, waited for: a signal to the script then runs its trap
+  # at once, not when the command is done. Standard input stays ours.
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" <&0 >/dev/null 2>"$work/err.txt" &
+  timed_pid=$!
+  wait "$timed_pid" || { echo "failed: $*" >&2; cat "$work/err.txt" >&2; exit 1; }
+  timed_pid=""
+  mark "${prefix}_to"
+  local wall user sys kib from=${prefix}_from to=${prefix}_to bytes
+  read -r wall user sys kib < <(tail -1 "$work/time.txt")
+  printf -v "${prefix}_wall" '%s' "$wall"
+  printf -v "${prefix}_cpu" '%s' "$(awk "BEGIN { print $user + $sys }")"
+  printf -v "${prefix}_rss" '%s' "$((kib / 1024))"
+  # (The registry logs a HEAD's body as written, though none is sent.)
+  bytes=$(logged "${!from}" "${!to}" | awk '!/http.request.method=HEAD/ &&
+    match($0, /http.response.written=[0-9]+/) { s += substr($0, RSTART + 22, RLENGTH - 22) }
+    END { print s + 0 }')
+  printf -v "${prefix}_served" '%s' "$(size "$bytes")"
+}
+ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2fx\", $1 / $2; else print \"-\" }"; }
+rows=()
+# row LABEL OTHER [NOTE]: a table row from r_* (regpull) and o_* (the other tool).
+row() {
+  local line
+  line=$(printf '| %s | %.2f s | %.2f s | %d MiB | %s | %s | %.2f s | %.2f s | %d MiB | %s | %s | %s | %s |' \
+    "$1" "$r_wall" "$r_cpu" "$r_rss" "$r_served" "$2" "$o_wall" "$o_cpu" "$o_rss" "$o_served" \
+    "$(ratio "$r_wall" "$o_wall")" "$(ratio "$r_cpu" "$o_cpu")" "${3:-}")
+  rows+=("$line")
+  echo "$line" >&2
+}
+skopeo_from=(skopeo copy -q --src-tls-verify=false)
+
+big=$host/bench/big:1
+echo "(a) ${MIB} MiB in ${LAYERS} layers into tmpfs" >&2
+timed r "$REGPULL" pull -q -o "$shm/a-regpull" "$big"
+timed o "${skopeo_from[@]}" "docker://$big" "oci:$shm/a-skopeo:bench"
+row "(a) ${MIB} MiB, ${LAYERS} layers → tmpfs" "skopeo copy"
+
+echo "(b) the same onto the disk" >&2
+timed r "$REGPULL" pull -q -o "$work/b-regpull" "$big"
+rm -rf "$work/b-regpull"
+timed o dd if=/dev/zero of="$work/b-dd" bs=1M count="$(cat "$work/src/big.bytes")" iflag=count_bytes conv=fsync
+rm -f "$work/b-dd"
+o_served=-
+row "(b) the same → disk ($disk_fs)" "dd conv=fsync"
+
+echo "(c) ${MIB} MiB in one layer, redirected to a store capped at ${CAP_MB} MB/s per connection" >&2
+coproc STORE { BENCH_MIB=$MIB BENCH_CAP_MB=$CAP_MB "$bin/examples/bench_store"; }
+store_pid=$STORE_PID store_out=${STORE[0]} store_in=${STORE[1]}
+redirected=""
+read -r -t 600 redirected _ <&"$store_out" || true
+[ -n "$redirected" ] || { echo "examples/bench_store did not start" >&2; exit 1; }
+# store PREFIX: sets PREFIX_served to what the store sent since the last call,
+# and PREFIX_store how: relative to the image, in how many answers on how many
+# connections.
+store() {
+  echo >&"$store_in"
+  local word="" bytes times answers connections
+  read -r -t 60 word bytes times answers connections <&"$store_out" || true
+  [ "$word" = served ] || { echo "examples/bench_store said: $word" >&2; exit 1; }
+  printf -v "${1}_served" '%s' "$(size "$bytes")"
+  printf -v "${1}_store" '%.2fx of the image in %d answers on %d connections' "$times" "$answers" "$connections"
+}
+timed r "$REGPULL" pull -q -o "$shm/c-regpull" "$redirected"
+store r
+timed o "${skopeo_from[@]}" "docker://$redirected" "oci:$shm/c-skopeo:bench"
+store o
+exec {store_in}>&-
+wait "$store_pid" || true
+store_pid=""
+rm -rf "$shm/c-regpull" "$shm/c-skopeo"
+row "(c) ${MIB} MiB, 1 layer, 307 to a store capped at ${CAP_MB} MB/s per connection" "skopeo copy" \
+  "store sent regpull $r_store; skopeo $o_store"
+
+echo "(d) 100 small layers" >&2
+timed r "$REGPULL" pull -q -o "$shm/d-regpull" "$host/bench/small100:1"
+timed o "${skopeo_from[@]}" "docker://$host/bench/small100:1" "oci:$shm/d-skopeo:bench"
+row "(d) 100 small layers ($(($(cat "$work/src/small100.bytes") / 1024)) KiB) → tmpfs" "skopeo copy"
+
+echo "(e) (a) again, up to date" >&2
+timed r "$REGPULL" pull -q -o "$shm/a-regpull" "$big"
+timed o "${skopeo_from[@]}" "docker://$big" "oci:$shm/a-skopeo:bench"
+row "(e) (a) again, up to date" "skopeo copy"
+rm -rf "$shm/a-regpull" "$shm/a-skopeo"
+
 # skopeo copies one image per run: the same list as 20 runs of it, one after another.
 skopeo_list=(bash -c 'while read -r ref; do n=${ref##*/}; "${@:2}" "docker://$ref" "oci:$1:${n%%:*}" </dev/null; done' _)
-echo "(f) a list of 20 small images" >&2
+echo "(f) a list of 20 small images, fresh then up to date" >&2
 timed r "$REGPULL" pull -q -o "$shm/f-regpull" -f "$work/images.txt"
 timed o "${skopeo_list[@]}" "$shm/f-skopeo" "${skopeo_from[@]}" < "$work/images.txt"
 row "(f) 20 small images from a list (-f) → tmpfs" "20 × skopeo copy"
-# The registry logs a request after answering it: let the fresh run's lines land.
-sleep 1
-before=$(wc -l < "$work/registry.log")
 timed r "$REGPULL" pull -q -o "$shm/f-regpull" -f "$work/images.txt"
-sleep 1
-requests=$(tail -n +"$((before + 1))" "$work/registry.log" | grep 'response completed' |
-  grep -o 'http.request.method=[A-Z]* [^ ]* http.request.uri=[^ ]*' |
+requests=$(logged "$r_from" "$r_to" |
+  { grep -o 'http.request.method=[A-Z]* [^ ]* http.request.uri=[^ ]*' || true; } |
   sed -E 's/http.request.method=([A-Z]+) .* http.request.uri="?([^" ]*)"?/\1 \2/' |
   sed -E 's#/v2/.+/manifests/.*#/v2/*/manifests/*#; s#/v2/.+/blobs/.*#/v2/*/blobs/*#' | sort | uniq -c)
 timed o "${skopeo_list[@]}" "$shm/f-skopeo" "${skopeo_from[@]}" < "$work/images.txt"
 row "(f) the same list, up to date" "20 × skopeo copy"
+rm -rf "$shm/f-regpull" "$shm/f-skopeo"
 
-echo
-echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r), $(date -u +%Y-%m-%d)"
-echo
-echo "| scenario | regpull wall | CPU | peak RSS | against | wall | CPU | peak RSS | regpull / other |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| scenario | regpull wall | CPU | peak RSS | served | against | wall | CPU | peak RSS | served | regpull/other wall | CPU | notes |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "requests regpull made for the up-to-date list:"
 echo "$requests"
 
