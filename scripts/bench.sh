@@ -259,7 +259,8 @@ store() {
   read -r -t 60 word bytes times answers connections <&"$store_out" || true
   [ "$word" = served ] || { echo "examples/bench_store said: $word" >&2; exit 1; }
   printf -v "${1}_served" '%s' "$(size "$bytes")"
-  printf -v "${1}_store" '%.2fx of the image in %d answers on %d connections' "$times" "$answers" "$connections"
+  printf -v "${1}_store" '%.2fx of the image, %d answer(s) on %d connection(s)' \
+    "$times" "$answers" "$connections"
 }
 timed r "$REGPULL" pull -q -o "$shm/c-regpull" "$redirected"
 store r
@@ -270,7 +271,7 @@ wait "$store_pid" || true
 store_pid=""
 rm -rf "$shm/c-regpull" "$shm/c-skopeo"
 row "(c) ${MIB} MiB, 1 layer, 307 to a store capped at ${CAP_MB} MB/s per connection" "skopeo copy" \
-  "store sent regpull $r_store; skopeo $o_store"
+  "the store sent regpull $r_store; skopeo $o_store"
 
 echo "(d) 100 small layers" >&2
 timed r "$REGPULL" pull -q -o "$shm/d-regpull" "$host/bench/small100:1"
