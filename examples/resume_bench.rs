@@ -75,7 +75,11 @@ async fn main() {
     ];
     let started = Instant::now();
     let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(regpull).args(&args).status()
+        // Its stdout (the reference it pulled) is not part of the report.
+        std::process::Command::new(regpull)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .status()
     })
     .await
     .unwrap()

@@ -21,7 +21,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 cargo build --release --locked --bin regpull >/dev/null
-REGPULL=$PWD/target/release/regpull
+REGPULL=${CARGO_TARGET_DIR:-$PWD/target}/release/regpull
 
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/regpull-bench.XXXXXX")
 # BENCH_KEEP=1 keeps the image (and the outputs) for a closer look.
