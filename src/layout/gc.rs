@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use oci_spec::image::Descriptor;
 
+use super::range_record;
 use super::walk::{BlobRef, Gap};
 use super::{Layout, LayoutError, LayoutLock, ref_name};
 use crate::digest::Digest;
@@ -81,6 +82,15 @@ impl Layout {
             .into_iter()
             .chain(read_dir(&self.tmp_dir())?)
         {
+            let path = entry.path();
+            let is_lock = path.extension().is_some_and(|e| e == "lock");
+            let is_record = path.extension().is_some_and(|e| e == "ranges");
+            // A range record goes with its partial file: kept while the file
+            // is, removed with it (maybe earlier in this loop). Alone, it
+            // goes by age.
+            if is_record && (path.with_extension("").exists() || !path.exists()) {
+                continue;
+            }
             let meta = entry.metadata().map_err(|source| LayoutError::Read {
                 path: entry.path(),
                 source,
@@ -90,12 +100,12 @@ impl Layout {
                 .ok()
                 .and_then(|m| now.duration_since(m).ok())
                 .unwrap_or_default();
-            let is_lock = entry.path().extension().is_some_and(|e| e == "lock");
             if age < PARTIAL_MAX_AGE {
                 continue;
             }
-            let bytes = remove(&entry.path())?;
-            if !is_lock {
+            let bytes = remove(&path)?;
+            if !is_lock && !is_record {
+                range_record::remove(&path);
                 report.partials_removed += 1;
                 report.partial_bytes += bytes;
             }

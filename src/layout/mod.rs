@@ -19,6 +19,9 @@ mod inventory;
 mod limits;
 mod lock;
 mod mentions;
+mod placed;
+mod range_record;
+mod spans;
 mod timestamp;
 mod verify;
 mod walk;
@@ -35,6 +38,8 @@ pub use index::{PULLED_AT_ANNOTATION, REF_NAME_ANNOTATION, ref_name};
 pub use inventory::{ImageBlobs, ImageInfo, Unparseable, is_attestation};
 pub use limits::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, MAX_NESTING};
 pub use lock::LayoutLock;
+pub use placed::PlacedWriter;
+pub use spans::Spans;
 pub use verify::{Problem, ProblemKind, VerifyReport};
 pub use walk::{BlobRef, Gap, ImageWalk, Trouble};
 
@@ -118,7 +123,11 @@ impl Layout {
         let path = self
             .partial_dir()
             .join(format!("{}-{}", digest.algorithm(), digest.hex()));
-        fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+        use std::os::unix::fs::MetadataExt;
+        // Ranges written out of order leave holes: count what is allocated.
+        fs::metadata(path)
+            .map(|m| m.len().min(m.blocks() * 512))
+            .unwrap_or(0)
     }
 
     /// Where the blob with this digest lives (whether or not it is there).
