@@ -310,6 +310,18 @@ pub struct TransportArgs {
         value_name = "SECONDS"
     )]
     pub timeout: u64,
+
+    /// Connections open at once to one registry host and the object stores
+    /// it redirects to; a big blob is fetched as parallel ranges within this
+    /// bound, more of them while throughput rises.
+    #[arg(
+        long,
+        env = "REGPULL_CONNECTIONS",
+        default_value_t = regpull::registry::DEFAULT_CONNECTIONS as u16,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub connections: u16,
 }
 
 #[derive(Debug, Args)]

@@ -92,6 +92,7 @@ pub fn client_options(t: &TransportArgs) -> ClientOptions {
         plain_http: t.plain_http,
         read_timeout: Duration::from_secs(t.timeout.max(1)),
         resolve: t.resolve.clone(),
+        connections: usize::from(t.connections),
         ..ClientOptions::default()
     }
 }

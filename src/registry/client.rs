@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
 use reqwest::{Client, Response, StatusCode, Url};
 
@@ -46,8 +48,12 @@ pub struct Login {
 pub struct Registry {
     host: String,
     base: Url,
-    http: Client,
+    pub(super) http: Client,
     pub(super) auth: Authorizer,
+    /// Bounds the blob transfers open at once to this registry and the
+    /// object stores it redirects to (`--connections`).
+    slots: Arc<Semaphore>,
+    connections: usize,
 }
 
 impl std::fmt::Debug for Registry {
@@ -140,7 +146,34 @@ impl Registry {
             base,
             http,
             auth,
+            slots: Arc::new(Semaphore::new(opts.connections.max(1))),
+            connections: opts.connections.max(1),
         })
+    }
+
+    /// Waits for a free transfer slot; the transfer holds it while it runs.
+    pub async fn connection_slot(&self) -> OwnedSemaphorePermit {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// A free transfer slot if there is one now: parallel ranges of a blob
+    /// take more only while others are idle, never waiting for them.
+    pub fn try_connection_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// How many transfers may be open at once (`--connections`).
+    pub fn connections(&self) -> usize {
+        self.connections
+    }
+
+    /// Whether `url` is on this registry's own origin (not a redirect target).
+    pub fn serves(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin()
     }
 
     pub fn host(&self) -> &str {

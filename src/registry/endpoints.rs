@@ -2,9 +2,12 @@
 //! token scope it needs, so no caller formats a registry URL. Each method is
 //! one attempt; callers repeat it through [`super::retry::RetryPolicy::run`].
 
-use reqwest::{Method, Response};
+use reqwest::header::RANGE;
+use reqwest::{Method, Response, Url};
 
 use super::client::{Registry, Request};
+use super::redact::redact;
+use super::status::status_error;
 use super::{RegistryError, read_capped};
 use crate::digest::Digest;
 
@@ -95,6 +98,33 @@ impl Registry {
             &blob_request(repository, digest, Some((start, end))),
         )
         .await
+    }
+
+    /// Bytes `start..=end` of a blob, asked directly of the place an earlier
+    /// answer for it was redirected to (a pre-signed object-store URL, good
+    /// for every range of the blob until it expires). Sent without the
+    /// registry's credentials, which must never reach another origin.
+    pub async fn blob_range_at(
+        &self,
+        url: &Url,
+        start: u64,
+        end: u64,
+    ) -> Result<Response, RegistryError> {
+        let resp = self
+            .http
+            .get(url.clone())
+            .header(RANGE, format!("bytes={start}-{end}"))
+            .send()
+            .await
+            .map_err(|source| RegistryError::Connect {
+                url: redact(url),
+                source,
+            })?;
+        tracing::debug!("GET {} -> {}", redact(resp.url()), resp.status().as_u16());
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        Err(status_error("fetching blob range", resp).await)
     }
 
     /// A small blob (an image config) read whole, at most `limit` bytes. The

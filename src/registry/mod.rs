@@ -20,4 +20,4 @@ pub use body::read_capped;
 pub use client::{Login, Registry};
 pub use endpoints::{RawManifest, pull_scope};
 pub use error::RegistryError;
-pub use transport::ClientOptions;
+pub use transport::{ClientOptions, DEFAULT_CONNECTIONS};

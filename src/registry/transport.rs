@@ -18,6 +18,10 @@ use super::RegistryError;
 /// Redirect hops followed before giving up (registries use one, to object storage).
 pub const MAX_REDIRECTS: usize = 5;
 
+/// Transfers per registry host: what CDNs that cap each connection need to
+/// fill a fast link, and what containerd's parallel layer fetch uses.
+pub const DEFAULT_CONNECTIONS: usize = 8;
+
 /// How to connect: everything here comes from flags or defaults, never the environment.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -36,6 +40,8 @@ pub struct ClientOptions {
     /// Connect to this address whenever the host is asked for (`--resolve`): for
     /// mirrors behind split DNS, air-gapped sites, and tests.
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Blob transfers open at once to one registry host (`--connections`).
+    pub connections: usize,
 }
 
 impl Default for ClientOptions {
@@ -49,6 +55,7 @@ impl Default for ClientOptions {
             read_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(15),
             resolve: Vec::new(),
+            connections: DEFAULT_CONNECTIONS,
         }
     }
 }
