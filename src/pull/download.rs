@@ -15,19 +15,19 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use futures_util::{FutureExt, StreamExt, stream};
+use futures_util::StreamExt;
+use futures_util::stream::iter as each;
 
 use super::documents::BlobRef;
 use super::error::ImageError;
 use super::plan::OnDisk;
 use super::progress::Progress;
+use super::ranged::{self, Ranged};
 use super::report::Transfer;
+use super::stream::transfer;
 use crate::layout::{BlobWriter, Layout};
+use crate::registry::Registry;
 use crate::registry::retry::{RetryPolicy, Retrying};
-use crate::registry::{Registry, RegistryError, redact::redact};
-
-/// Received bytes are written in batches of this size while data flows.
-const WRITE_BATCH: usize = 1 << 20;
 
 /// One blob to fetch, and the places it may come from, tried in order.
 pub struct BlobJob {
@@ -77,7 +77,7 @@ pub async fn download_all(
     progress: &dyn Progress,
     failed: &Mutex<HashSet<usize>>,
 ) -> (Transfer, Vec<BlobFailure>) {
-    let results: Vec<Result<Outcome, Vec<BlobFailure>>> = stream::iter(jobs)
+    let results: Vec<Result<Outcome, Vec<BlobFailure>>> = each(jobs)
         .map(|job| async move {
             let all_failed = |images: &[usize]| {
                 let failed = failed.lock().expect("not poisoned");
@@ -155,25 +155,32 @@ async fn download_one(
             .await
             .expect("claim task does not panic")?
     };
-    let Some(mut writer) = claim else {
+    let Some(writer) = claim else {
         tracing::debug!("blob {} was completed by another process", blob.digest);
         progress.blob_skipped(&blob.digest, blob.size);
         return Ok(Outcome::Reused(blob.size));
     };
-    progress.blob_started(&blob.digest, blob.size, writer.resumed_from());
+    progress.blob_started(&blob.digest, blob.size, writer.stored());
     let notice = |r: &Retrying<'_>| progress.retrying(&source.reference, r);
     let mut received = 0u64;
     let what = format!("blob {}", blob.digest);
     // Where the blob stands after each attempt: attempts that advance it do
     // not use up the retry budget.
-    let position = AtomicU64::new(writer.written());
-    policy
+    let position = AtomicU64::new(writer.stored());
+    // Each attempt takes the writer (ranges hash it on a thread of their
+    // own) and hands it back.
+    let mut held = Some(writer);
+    let result = policy
         .run_advancing(&what, &notice, &position, async || {
-            let r = fetch_rest(blob, source, &mut writer, progress, &mut received).await;
-            position.store(writer.written(), Ordering::SeqCst);
+            let writer = held.take().expect("handed back by every attempt");
+            let (writer, r) = fetch_rest(blob, source, writer, progress, &mut received).await;
+            position.store(writer.stored(), Ordering::SeqCst);
+            held = Some(writer);
             r
         })
-        .await?;
+        .await;
+    let writer = held.take().expect("handed back by every attempt");
+    result?;
     let written = writer.written();
     // Verification is done; fsync of a large file can block for a while.
     tokio::task::spawn_blocking(move || writer.commit())
@@ -187,106 +194,42 @@ async fn download_one(
     Ok(Outcome::Fetched(received))
 }
 
-/// The rest of the blob, verified: a prefix kept from an earlier run that
-/// proves wrong is thrown away and the blob fetched whole, once.
+/// The rest of the blob, verified: as parallel ranges when it is big and the
+/// server allows, else as one stream. Bytes kept from an earlier run or
+/// fetched as ranges that prove wrong are thrown away and the blob fetched
+/// whole as one stream, once; if that is wrong too, commit refuses it.
 async fn fetch_rest(
     blob: &BlobRef,
     source: &BlobSource,
-    writer: &mut BlobWriter,
+    mut writer: BlobWriter,
     progress: &dyn Progress,
     received: &mut u64,
-) -> Result<(), ImageError> {
-    transfer(blob, source, writer, progress, received).await?;
-    if writer.resumed_from() > 0 && writer.written() == blob.size && !writer.matches() {
-        tracing::warn!(
-            "blob {}: the partial data on disk did not verify; downloading it again",
-            blob.digest
-        );
-        writer.restart()?;
-        progress.blob_started(&blob.digest, blob.size, 0);
-        transfer(blob, source, writer, progress, received).await?;
-    }
-    Ok(())
-}
-
-/// One GET of the rest of the blob: from where the writer stands, with Range.
-/// The hash state carries on, so no byte is fetched twice when the server
-/// honours Range; a server that answers 200 instead of 206 starts it over.
-async fn transfer(
-    blob: &BlobRef,
-    source: &BlobSource,
-    writer: &mut BlobWriter,
-    progress: &dyn Progress,
-    received: &mut u64,
-) -> Result<(), ImageError> {
-    let offset = writer.written();
-    if offset == blob.size {
-        return Ok(());
-    }
-    let resp = source
-        .registry
-        .blob_range(&source.repository, &blob.digest, offset, None)
-        .await?;
-    if offset > 0 && !resumes_at(&resp, offset) {
-        tracing::info!(
-            "blob {}: the server ignored the Range request; starting over",
-            blob.digest
-        );
-        writer.restart()?;
-        progress.blob_started(&blob.digest, blob.size, 0);
-    } else if offset > 0 {
-        tracing::info!("blob {}: resuming at byte {offset}", blob.digest);
-    }
-    let url = redact(resp.url());
-    let mut body = resp.bytes_stream();
-    // Chunks are gathered into large writes while data flows, and written out
-    // whenever the stream has nothing ready: a stalled or dying connection
-    // never leaves received bytes in memory, where SIGKILL would lose them.
-    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
-    loop {
-        let next = match body.next().now_or_never() {
-            Some(next) => next,
-            None => {
-                flush(writer, &mut pending)?;
-                body.next().await
-            }
-        };
-        let Some(chunk) = next else { break };
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(source) => {
-                flush(writer, &mut pending)?;
-                return Err(RegistryError::Body { url, source }.into());
-            }
-        };
-        *received += chunk.len() as u64;
-        pending.extend_from_slice(&chunk);
-        if pending.len() >= WRITE_BATCH {
-            flush(writer, &mut pending)?;
+) -> (BlobWriter, Result<(), ImageError>) {
+    let mut answer = None;
+    let mut pieced = false;
+    if blob.size >= ranged::THRESHOLD && writer.written() < blob.size {
+        let (back, r) = ranged::fetch(blob, source, writer, progress, received).await;
+        writer = back;
+        match r {
+            Ok(Ranged::Done) => pieced = true,
+            Ok(Ranged::Unranged(whole)) => answer = whole,
+            Err(e) => return (writer, Err(e)),
         }
-        progress.blob_advanced(&blob.digest, chunk.len() as u64);
     }
-    flush(writer, &mut pending)
-}
-
-/// Writes gathered chunks at once: page-cache writes, cheap enough on the runtime.
-fn flush(writer: &mut BlobWriter, pending: &mut Vec<u8>) -> Result<(), ImageError> {
-    if !pending.is_empty() {
-        writer.write_chunk(pending)?;
-        pending.clear();
+    let r = async {
+        transfer(blob, source, &mut writer, progress, received, answer).await?;
+        let retold = writer.resumed_from() > 0 || pieced;
+        if retold && writer.written() == blob.size && !writer.matches() {
+            tracing::warn!(
+                "blob {}: the bytes on disk did not verify; downloading it again as one stream",
+                blob.digest
+            );
+            writer.restart()?;
+            progress.blob_started(&blob.digest, blob.size, 0);
+            transfer(blob, source, &mut writer, progress, received, None).await?;
+        }
+        Ok(())
     }
-    Ok(())
-}
-
-/// A 206 whose Content-Range starts exactly where we stand.
-fn resumes_at(resp: &reqwest::Response, offset: u64) -> bool {
-    resp.status() == reqwest::StatusCode::PARTIAL_CONTENT
-        && resp
-            .headers()
-            .get(reqwest::header::CONTENT_RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("bytes "))
-            .and_then(|v| v.split('-').next())
-            .and_then(|start| start.parse::<u64>().ok())
-            == Some(offset)
+    .await;
+    (writer, r)
 }
