@@ -4,4 +4,5 @@
 mod crash;
 mod disk;
 mod hostile;
+mod ranges;
 mod retry;

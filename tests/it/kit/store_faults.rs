@@ -141,14 +141,14 @@ async fn get_until_broken(client: &reqwest::Client, url: &str, range: &str) -> (
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hold_first_lets_another_range_finish_before_the_first() {
+async fn a_held_range_lets_another_finish_before_it() {
     // Capped, so that sending takes time enough to be seen from the client:
     // the first range, released, needs some 180 ms for what the bucket does
     // not hold; the second range some 10 ms.
     let object = noise(13, SIZE);
     let store = ObjectStore::start_capped(one_object(object.clone()), 1 << 20).await;
     let url = format!("{}/bucket/{NAME}", store.base);
-    store.faults.lock().unwrap().hold_first = true;
+    store.faults.lock().unwrap().hold_at = Some(0);
     let started = Instant::now();
     let client = reqwest::Client::new();
     // A long first range and a short second one.
@@ -177,10 +177,10 @@ async fn hold_first_lets_another_range_finish_before_the_first() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hold_first_gives_up_waiting_after_its_limit() {
+async fn a_held_range_gives_up_waiting_after_its_limit() {
     let (store, object) = store(14).await;
     let url = format!("{}/bucket/{NAME}", store.base);
-    store.faults.lock().unwrap().hold_first = true;
+    store.faults.lock().unwrap().hold_at = Some(0);
     let started = Instant::now();
     let (status, body) = get(&url, Some("bytes=0-999")).await;
     let took = started.elapsed();

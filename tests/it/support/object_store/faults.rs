@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::flushed::{Flushes, next_flush};
 use super::{PIECE, expired};
 
-/// The longest `hold_first` holds a body back: a client that never asks for
+/// The longest `hold_at` holds a body back: a client that never asks for
 /// another range (or one that waits for the first range before the others)
 /// still gets it, late, instead of hanging the test.
 pub const HOLD_LIMIT: Duration = Duration::from_secs(5);
@@ -44,11 +44,11 @@ pub struct StoreFaults {
     /// clean end.
     /// Cleared as it fires, so later answers for that start are whole.
     pub cut_once: Option<(u64, u64)>,
-    /// A 206 that starts at byte 0 sends its headers at once but holds its
-    /// body back until another answer has sent its whole body, the last byte
-    /// out on the socket (or until [`HOLD_LIMIT`] has passed), so ranges
+    /// A 206 that starts at this byte sends its headers at once but holds
+    /// its body back until another answer has sent its whole body, the last
+    /// byte out on the socket (or until [`HOLD_LIMIT`] has passed), so ranges
     /// complete out of order.
-    pub hold_first: bool,
+    pub hold_at: Option<u64>,
     /// Answer 200 with the whole object whatever `Range` says (416 included).
     pub ignore_range: bool,
 }
@@ -59,7 +59,7 @@ pub(super) struct FaultState {
     /// Per signature: requests seen, and when the last good one was answered.
     uses: Mutex<HashMap<String, (usize, SystemTime)>>,
     pub(super) expired: AtomicUsize,
-    /// Answers that have sent their whole body, for `hold_first` to wait on.
+    /// Answers that have sent their whole body, for `hold_at` to wait on.
     finished: watch::Sender<u64>,
 }
 
@@ -131,7 +131,7 @@ impl FaultState {
         // Subscribed now, before the headers go out: an answer that finishes
         // from here on releases this one.
         let mut hold =
-            (faults.hold_first && partial && start == 0).then(|| self.finished.subscribe());
+            (partial && faults.hold_at == Some(start)).then(|| self.finished.subscribe());
         let wait = futures_util::stream::once(async move {
             if let Some(rx) = &mut hold {
                 let _ = tokio::time::timeout(HOLD_LIMIT, rx.changed()).await;

@@ -4,7 +4,7 @@
 //! socket's `poll_flush`): a flush that completes after a piece was yielded
 //! means that piece is out. A body that fails drops whatever hyper still
 //! buffers, and a body's last piece is yielded well before it is sent, so
-//! `cut_once` and `hold_first` wait for this rather than for the yield.
+//! `cut_once` and `hold_at` wait for this rather than for the yield.
 
 use std::io;
 use std::pin::Pin;
