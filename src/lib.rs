@@ -15,6 +15,7 @@ pub mod digest;
 pub mod error;
 pub mod error_class;
 pub mod export;
+pub mod hosts;
 pub mod layout;
 pub mod platform;
 pub mod pull;

@@ -40,9 +40,29 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "layout",
         &["reference", "digest", "platform", "secret", "error_class"],
     ),
+    // Where to fetch from: configuration files parsed into sources; no HTTP.
+    (
+        "hosts",
+        &["reference", "digest", "platform", "secret", "error_class"],
+    ),
     // The only module that joins registry and layout.
     (
         "pull",
+        &[
+            "reference",
+            "digest",
+            "platform",
+            "secret",
+            "error_class",
+            "auth",
+            "registry",
+            "layout",
+            "hosts",
+        ],
+    ),
+    // Layout to registry, the way pull joins them the other way.
+    (
+        "push",
         &[
             "reference",
             "digest",
@@ -98,7 +118,9 @@ const LIBRARY: &[&str] = &[
     "auth",
     "registry",
     "layout",
+    "hosts",
     "pull",
+    "push",
     "unpack",
     "export",
     "error",
@@ -113,7 +135,9 @@ const BINARY: &[&str] = &[
     "auth",
     "registry",
     "layout",
+    "hosts",
     "pull",
+    "push",
     "unpack",
     "export",
     "error",
