@@ -212,7 +212,12 @@ async fn fetch_rest(
         writer = back;
         match r {
             Ok(Ranged::Done) => pieced = true,
-            Ok(Ranged::Unranged(whole)) => answer = whole,
+            // The rest as one stream, after some ranges (none when the
+            // server sent the whole blob to the first).
+            Ok(Ranged::Unranged(whole)) => {
+                pieced = whole.is_none();
+                answer = whole;
+            }
             Err(e) => return (writer, Err(e)),
         }
     }

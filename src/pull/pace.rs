@@ -1,8 +1,10 @@
 //! How many ranges of one blob to fetch at once. Not a fixed split: start
-//! with one, add one while the last addition raised the throughput, and
-//! settle as soon as one did not (the link, the disk or the object store's
-//! total is then the limit, and more connections would only cost requests).
-//! Pure: the caller measures, this decides.
+//! with one; while more connections pay off in proportion (a per-connection
+//! cap, as CDNs have), double them; while they still help, add one; settle
+//! as soon as an addition did not help, back at the count before it (the
+//! link, the disk or the store's total is then the limit, and more
+//! connections would only cost requests). Pure: the caller measures, this
+//! decides.
 
 /// Ranges a big blob starts with: one, so a server that one stream already
 /// saturates (a registry on the same network) costs no extra requests.
@@ -12,9 +14,15 @@ pub const START: usize = 1;
 /// smaller gains are noise.
 const GAIN: f64 = 1.10;
 
+/// The share of the ideal gain (throughput in proportion to connections)
+/// that counts as "in proportion": then the count doubles.
+const PROPORTIONAL: f64 = 0.75;
+
 #[derive(Debug)]
 pub struct Pace {
     target: usize,
+    /// The count the best throughput was measured at.
+    before: usize,
     max: usize,
     /// The best throughput seen (bytes per second).
     best: f64,
@@ -24,9 +32,11 @@ pub struct Pace {
 impl Pace {
     /// At most `max` at once (the registry host's connection bound).
     pub fn new(max: usize) -> Self {
+        let max = max.max(1);
         Pace {
-            target: START.min(max.max(1)),
-            max: max.max(1),
+            target: START.min(max),
+            before: 0,
+            max,
             best: 0.0,
             settled: max <= START,
         }
@@ -48,17 +58,26 @@ impl Pace {
         if self.settled {
             return;
         }
-        if bytes_per_second > self.best * GAIN {
-            self.best = bytes_per_second;
-            if self.target < self.max {
-                self.target += 1;
-            } else {
-                self.settled = true;
-            }
+        let ratio = bytes_per_second / self.best;
+        let ideal = self.target as f64 / self.before.max(1) as f64;
+        if self.before == 0 || ratio >= 1.0 + PROPORTIONAL * (ideal - 1.0) {
+            self.grow(bytes_per_second, self.target * 2);
+        } else if ratio >= GAIN {
+            self.grow(bytes_per_second, self.target + 1);
         } else {
-            // The last one added did not pay for itself.
-            self.target = (self.target - 1).max(START.min(self.max));
+            // The last addition did not pay for itself.
+            self.target = self.before;
             self.settled = true;
+        }
+    }
+
+    fn grow(&mut self, bytes_per_second: f64, to: usize) {
+        self.best = bytes_per_second;
+        self.before = self.target;
+        if self.target >= self.max {
+            self.settled = true;
+        } else {
+            self.target = to.min(self.max);
         }
     }
 }
@@ -83,15 +102,26 @@ mod tests {
         // 40 MB/s per connection and a 10 Gbit/s link: every connection adds.
         let (target, seen) = settle(8, |n| (n as f64 * 40e6).min(1.25e9));
         assert_eq!(target, 8);
-        assert_eq!(seen, [1, 2, 3, 4, 5, 6, 7, 8, 8]);
+        assert_eq!(seen, [1, 2, 4, 8, 8]);
     }
 
     #[test]
     fn a_saturated_link_steps_back_to_the_last_count_that_helped() {
-        // 40 MB/s per connection, 150 MB/s in all: the fifth adds nothing.
+        // 40 MB/s per connection, 150 MB/s in all: beyond four, nothing.
         let (target, seen) = settle(8, |n| (n as f64 * 40e6).min(150e6));
         assert_eq!(target, 4);
-        assert_eq!(seen, [1, 2, 3, 4, 5, 4]);
+        assert_eq!(seen, [1, 2, 4, 8, 4]);
+    }
+
+    #[test]
+    fn gains_short_of_proportion_add_one_at_a_time() {
+        // Each connection adds less than the one before: 100, 150, 180, 190.
+        let rates = [0.0, 100e6, 150e6, 180e6, 190e6, 195e6, 196e6, 196e6, 196e6];
+        let (target, seen) = settle(8, |n| rates[n]);
+        // Two give 1.5x of one, short of proportion: one more at a time, and
+        // back to three once the fourth adds under a tenth.
+        assert_eq!(seen, [1, 2, 3, 4, 3]);
+        assert_eq!(target, 3);
     }
 
     #[test]

@@ -123,6 +123,14 @@ fn pieces(missing: &[(u64, u64)]) -> VecDeque<(u64, u64)> {
     out
 }
 
+/// Whether the rest is better fetched as one stream: more ranges did not
+/// help, and one stream hashes as it goes instead of reading back what it
+/// wrote. Only once every range so far is in order from byte 0 (a resumed
+/// blob with spans beyond a gap keeps to ranges, to fetch only the gaps).
+fn one_stream(pace: &Pace, spans: &crate::layout::Spans) -> bool {
+    !pace.exploring() && pace.target() == 1 && spans.total() == spans.prefix()
+}
+
 /// What every range of one blob shares.
 struct Fetch<'a> {
     blob: &'a BlobRef,
@@ -160,7 +168,11 @@ impl Fetch<'_> {
         let mut failure = None;
         let mut unranged = false;
         loop {
-            while failure.is_none() && !unranged && in_flight.len() < pace.target() {
+            while failure.is_none()
+                && !unranged
+                && !one_stream(&pace, &self.placed.spans())
+                && in_flight.len() < pace.target()
+            {
                 let Some(&(start, end)) = queue.front() else {
                     break;
                 };
@@ -187,7 +199,15 @@ impl Fetch<'_> {
             let bytes = self.received.load(Ordering::Relaxed) - window.1;
             if pace.exploring() && bytes >= pace.target() as u64 * PIECE {
                 let seconds = window.0.elapsed().as_secs_f64().max(1e-3);
-                pace.observe(bytes as f64 / seconds);
+                let rate = bytes as f64 / seconds;
+                pace.observe(rate);
+                tracing::debug!(
+                    "blob {}: {:.0} MB/s; {} range(s) at once from here{}",
+                    self.blob.digest,
+                    rate / 1e6,
+                    pace.target(),
+                    if pace.exploring() { "" } else { " (settled)" }
+                );
                 window = (Instant::now(), self.received.load(Ordering::Relaxed));
             }
         }
@@ -197,6 +217,13 @@ impl Fetch<'_> {
         if unranged {
             tracing::info!(
                 "blob {}: the server stopped serving ranges; fetching the rest as one stream",
+                self.blob.digest
+            );
+            return Ok(Ranged::Unranged(None));
+        }
+        if !queue.is_empty() {
+            tracing::debug!(
+                "blob {}: one connection is as fast as several; fetching the rest as one stream",
                 self.blob.digest
             );
             return Ok(Ranged::Unranged(None));

@@ -331,6 +331,17 @@ async fn serve(
         return blob::serve(&shared, &faults, digest, bytes, &headers);
     }
     if let Some((_, digest)) = rest.rsplit_once("/blobs/") {
+        // A redirect needs no copy of the bytes (which may be a gigabyte).
+        let known = shared.store.lock().unwrap().blobs.contains_key(digest);
+        if known && let Some(base) = &faults.redirect_blobs_to {
+            // Each redirect is signed anew, as a registry presigns each time
+            // it is asked: the store can tell (and expire) each URL on its own.
+            let n = shared.redirects_issued.fetch_add(1, Ordering::SeqCst) + 1;
+            let location = format!(
+                "{base}/bucket/{digest}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=secret-signature-value-{n}"
+            );
+            return (StatusCode::TEMPORARY_REDIRECT, [("location", location)]).into_response();
+        }
         let Some(bytes) = shared.store.lock().unwrap().blobs.get(digest).cloned() else {
             return (
                 StatusCode::NOT_FOUND,
@@ -352,15 +363,6 @@ async fn serve(
         if faults.redirect_loop {
             let location = format!("/v2/{rest}");
             return (StatusCode::FOUND, [("location", location)]).into_response();
-        }
-        if let Some(base) = &faults.redirect_blobs_to {
-            // Each redirect is signed anew, as a registry presigns each time it
-            // is asked: the store can tell (and expire) each URL on its own.
-            let n = shared.redirects_issued.fetch_add(1, Ordering::SeqCst) + 1;
-            let location = format!(
-                "{base}/bucket/{digest}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=secret-signature-value-{n}"
-            );
-            return (StatusCode::TEMPORARY_REDIRECT, [("location", location)]).into_response();
         }
         let mut bytes = faults.blob_bytes_override.clone().unwrap_or(bytes);
         bytes.extend(std::iter::repeat_n(0u8, faults.blob_extra_bytes));
