@@ -35,6 +35,9 @@ pub enum Error {
     },
     #[error("saving credentials")]
     Credentials(#[source] crate::auth::AuthError),
+    /// A mirror configuration that cannot be used (registries.conf, hosts.toml, --mirror).
+    #[error("reading the mirror configuration")]
+    Hosts(#[from] crate::hosts::HostsError),
     #[error("OCI layout {path}")]
     Layout {
         path: std::path::PathBuf,
@@ -76,7 +79,9 @@ impl From<PullError> for Error {
 impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Reference(_) | Error::Platform(_) | Error::Usage { .. } => ErrorClass::Usage,
+            Error::Reference(_) | Error::Platform(_) | Error::Usage { .. } | Error::Hosts(_) => {
+                ErrorClass::Usage
+            }
             Error::Pull(e) => e.class(),
             Error::Login { source, .. } => source.class(),
             Error::Credentials(_) => ErrorClass::Auth,

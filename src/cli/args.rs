@@ -6,9 +6,11 @@ use clap::{Args, Parser, Subcommand};
 
 mod export;
 mod layout;
+mod sources;
 
 pub use export::{CompArg, ExportArgs, FormatArg, PullPolicy};
 pub use layout::{InspectArgs, LayoutDir, ListArgs, RmArgs, VerifyArgs};
+pub use sources::SourceArgs;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -241,6 +243,9 @@ pub struct PullArgs {
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     #[command(flatten)]
     pub transport: TransportArgs,

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use regpull::Digest;
 use regpull::ErrorClass;
-use regpull::pull::{Progress, PullError, PulledImage, ResolvedImage};
+use regpull::pull::{ImageError, Progress, PullError, PulledImage, ResolvedImage};
 use regpull::registry::retry::Retrying;
 use serde_json::{Value, json};
 
@@ -37,6 +37,7 @@ impl Progress for JsonEvents {
             "type": "resolved",
             "reference": image.reference,
             "registry": image.registry,
+            "source": image.source,
             "digest": image.digest.to_string(),
             "media_type": image.media_type,
             "manifests": manifests,
@@ -108,6 +109,20 @@ impl Progress for JsonEvents {
 
     fn blob_skipped(&self, digest: &Digest, size: u64) {
         emit(&json!({"type": "blob_skip", "digest": digest.to_string(), "size": size}));
+    }
+
+    fn blob_source(&self, digest: &Digest, source: &str) {
+        emit(&json!({"type": "blob_source", "digest": digest.to_string(), "source": source}));
+    }
+
+    fn source_skipped(&self, source: &str, what: &str, error: &ImageError) {
+        emit(&json!({
+            "type": "source_skip",
+            "source": source,
+            "what": what,
+            "reason": report::chain(error).join(": "),
+            "status": error.registry_error().and_then(|e| e.status()),
+        }));
     }
 
     fn image_done(&self, image: &PulledImage) {

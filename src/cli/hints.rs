@@ -37,6 +37,10 @@ pub fn for_error(e: &Error) -> Option<String> {
         Error::Credentials(_) => {
             Some("fix the file named above, or choose another with --auth-file".into())
         }
+        Error::Hosts(_) => Some(
+            "fix the file or flag named above; --registries-conf and --hosts-dir choose other files (docs/mirrors.md)"
+                .into(),
+        ),
         Error::Platform(_) => Some(
             "platforms look like OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8".into(),
         ),

@@ -1,6 +1,7 @@
 //! Arguments and environment turned into a validated library request.
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use std::path::PathBuf;
@@ -11,12 +12,13 @@ use regpull::auth::{
     AuthFile, Chain, ConfigStore, Credential, DockerConfig, EcrSource, EnrootCredentials,
     EnvSource, FlagSource, GoogleApplicationCredentials, LocalSource, Lookup, RegistryName,
 };
+use regpull::hosts::{HostsConfig, LoadOptions};
 use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
 use regpull::registry::retry::RetryPolicy;
 use regpull::{Error, ImageRef, Platform};
 
-use super::args::{CredentialArgs, PullArgs, TransportArgs};
+use super::args::{CredentialArgs, PullArgs, SourceArgs, TransportArgs};
 
 pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Error {
     Error::Usage {
@@ -47,6 +49,7 @@ pub fn pull_options(args: &PullArgs) -> Result<PullOptions, Error> {
         args.jobs,
         args.retries,
         &args.transport,
+        &args.sources,
     )?;
     opts.all_platforms = args.all_platforms;
     opts.preserve_digests = args.preserve_digests;
@@ -59,6 +62,7 @@ pub fn pull_options_for(
     jobs: usize,
     retries: u32,
     transport: &TransportArgs,
+    sources: &SourceArgs,
 ) -> Result<PullOptions, Error> {
     if jobs == 0 {
         return Err(usage("--jobs must be at least 1", None));
@@ -73,7 +77,39 @@ pub fn pull_options_for(
             retries,
             ..RetryPolicy::default()
         },
+        hosts: Arc::new(hosts(sources)?),
     })
+}
+
+/// Where containers' tools keep registries.conf for everyone.
+const SYSTEM_REGISTRIES_CONF: &str = "/etc/containers/registries.conf";
+
+/// Where containerd keeps its per-registry hosts.toml directories.
+const CONTAINERD_HOSTS_DIR: &str = "/etc/containerd/certs.d";
+
+/// The mirror configuration: the files named by flags or the environment,
+/// else the user's and the system's (docs/mirrors.md).
+pub fn hosts(args: &SourceArgs) -> Result<HostsConfig, Error> {
+    let registries_conf = args.registries_conf.clone().or_else(|| {
+        std::env::var_os("CONTAINERS_REGISTRIES_CONF")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let config = HostsConfig::load(&LoadOptions {
+        registries_conf,
+        home: std::env::var_os("HOME").map(PathBuf::from),
+        system_conf: PathBuf::from(SYSTEM_REGISTRIES_CONF),
+        hosts_dir: Some(
+            args.hosts_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(CONTAINERD_HOSTS_DIR)),
+        ),
+        mirrors: args.mirror.clone(),
+    })?;
+    for note in config.notes() {
+        tracing::info!("{note}");
+    }
+    Ok(config)
 }
 
 /// The platform asked for, else this machine's.

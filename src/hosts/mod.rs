@@ -7,3 +7,5 @@
 mod source;
 
 pub use source::Source;
+mod upstream_only;
+pub use upstream_only::{HostsConfig, HostsError, LoadOptions, parse_mirror_flag};

@@ -52,11 +52,12 @@ pub struct Current {
 impl Current {
     /// The `resolved` report of an image found up to date: as recorded when
     /// it was pulled, which the registry just confirmed.
-    pub fn resolved_image(&self, reference: &ImageRef) -> ResolvedImage {
+    pub fn resolved_image(&self, reference: &ImageRef, source: &str) -> ResolvedImage {
         let blobs = self.layer_and_config_blobs();
         ResolvedImage {
             reference: reference.to_string(),
             registry: reference.api_host().to_string(),
+            source: source.to_string(),
             digest: Digest::parse(&self.source.digest)
                 .unwrap_or_else(|_| self.image.digest.clone()),
             media_type: self.source.media_type.clone(),
@@ -82,7 +83,7 @@ impl Current {
 /// may be `None`); a tag needs the registry's HEAD answer.
 pub async fn check(
     layout: &Layout,
-    registry: Option<(&Registry, Retry<'_>)>,
+    registry: Option<(&Registry, &str, Retry<'_>)>,
     reference: &ImageRef,
     selection: &str,
 ) -> Option<Current> {
@@ -101,7 +102,10 @@ pub async fn check(
     }
     let now = match reference.target() {
         Target::Digest(d) => d.clone(),
-        Target::Tag(tag) => head_digest(registry?, reference.repository(), tag).await?,
+        Target::Tag(tag) => {
+            let (registry, repository, retry) = registry?;
+            head_digest((registry, retry), repository, tag).await?
+        }
     };
     if now.to_string() != source.digest {
         tracing::info!("{reference} now names {now}; pulling it");

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::connect::Origin;
 use super::convert::{index_to_oci, manifest_to_oci};
 use super::error::ImageError;
 use super::fetch::{Fetched, Retry, fetch};
@@ -41,7 +42,12 @@ pub struct BlobRef {
 /// Everything one reference needs in the layout.
 pub struct Resolved {
     pub reference: ImageRef,
+    /// The source the documents came from.
     pub registry: Arc<Registry>,
+    /// The reference's repository at that source.
+    pub repository: String,
+    /// Where the blobs may come from, in order (sources that serve by digest).
+    pub blob_origins: Vec<Origin>,
     /// Digest of the stored top document as the registry names it.
     pub registry_digest: Digest,
     /// What the reference itself resolved to (an index when a platform was chosen from one).
@@ -75,6 +81,7 @@ impl Resolved {
         ResolvedImage {
             reference: self.reference.to_string(),
             registry: self.reference.api_host().to_string(),
+            source: self.registry.host().to_string(),
             digest: self.resolved_digest.clone(),
             media_type: self.resolved_media_type.to_string(),
             manifests: self.manifests.clone(),
@@ -90,18 +97,21 @@ impl Resolved {
     }
 }
 
-/// Resolves `reference` at `registry` to what `wanted` asks of it.
+/// Resolves `reference` at `registry`, where it is `repository`, to what
+/// `wanted` asks of it.
 pub async fn resolve(
     registry: Arc<Registry>,
+    repository: &str,
     reference: &ImageRef,
     wanted: &Wanted,
     retry: Retry<'_>,
 ) -> Result<Resolved, ImageError> {
-    let repository = reference.repository();
     let top = fetch(&registry, repository, reference.target(), retry).await?;
     let mut r = Resolved {
         reference: reference.clone(),
         registry: registry.clone(),
+        repository: repository.to_string(),
+        blob_origins: Vec::new(),
         registry_digest: top.digest.clone(),
         resolved_digest: top.digest.clone(),
         resolved_media_type: top.kind.media_type(),
@@ -157,7 +167,7 @@ async fn one_platform(
         ),
         wanted.platform.format_all()
     );
-    let child = fetch_child(&r.registry, r.reference.repository(), entry, retry).await?;
+    let child = fetch_child(&r.registry, &r.repository, entry, retry).await?;
     r.top = stored_manifest(&child, wanted.preserve_digests, blobs)?;
     r.registry_digest = child.digest.clone();
     let platform = platforms[best].as_ref().map(Platform::to_string);
@@ -177,7 +187,7 @@ async fn whole_index(
 ) -> Result<(), ImageError> {
     let mut replaced = HashMap::new();
     for entry in &index_entries(index)? {
-        let child = fetch_child(&r.registry, r.reference.repository(), entry, retry).await?;
+        let child = fetch_child(&r.registry, &r.repository, entry, retry).await?;
         let stored = stored_manifest(&child, wanted.preserve_digests, blobs)?;
         if stored.digest != child.digest {
             replaced.insert(

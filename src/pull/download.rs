@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use futures_util::stream::iter as each;
 
+use super::connect::{Connections, Origin};
 use super::documents::BlobRef;
 use super::error::ImageError;
 use super::plan::OnDisk;
@@ -25,7 +26,7 @@ use super::progress::Progress;
 use super::ranged::{self, Ranged};
 use super::report::Transfer;
 use super::stream::transfer;
-use crate::layout::{BlobWriter, Layout};
+use crate::layout::{BlobWriter, Layout, LayoutError};
 use crate::registry::Registry;
 use crate::registry::retry::{RetryPolicy, Retrying};
 
@@ -34,17 +35,25 @@ pub struct BlobJob {
     pub blob: BlobRef,
     /// As the plan found it.
     pub on_disk: OnDisk,
-    pub sources: Vec<BlobSource>,
+    pub sources: Vec<Candidate>,
 }
 
-/// A registry and repository that serve a blob, and the images that need it from there.
+/// A source that may serve a blob (connected when first needed), and the
+/// images that need it from there.
+pub struct Candidate {
+    pub origin: Origin,
+    /// The first reference that needs it from here, for messages.
+    pub reference: String,
+    /// Indexes of the images (in the pull's request order) that need it.
+    pub images: Vec<usize>,
+}
+
+/// A connected registry and the repository there that serves a blob.
 pub struct BlobSource {
     pub registry: Arc<Registry>,
     pub repository: String,
     /// The first reference that needs it from here, for messages.
     pub reference: String,
-    /// Indexes of the images (in the pull's request order) that need it.
-    pub images: Vec<usize>,
 }
 
 impl BlobJob {
@@ -72,6 +81,7 @@ pub struct BlobFailure {
 pub async fn download_all(
     layout: &Layout,
     jobs: Vec<BlobJob>,
+    connections: &Connections,
     concurrency: usize,
     policy: &RetryPolicy,
     progress: &dyn Progress,
@@ -84,11 +94,13 @@ pub async fn download_all(
                 images.iter().all(|i| failed.contains(i))
             };
             let mut failures: Vec<BlobFailure> = Vec::new();
-            for (n, source) in job.sources.iter().enumerate() {
-                if all_failed(&source.images) {
+            for (n, candidate) in job.sources.iter().enumerate() {
+                if all_failed(&candidate.images) {
                     continue;
                 }
-                let e = match download_one(layout, &job, source, policy, progress).await {
+                let e = match fetch_from(layout, &job, candidate, connections, policy, progress)
+                    .await
+                {
                     Ok(outcome) => return Ok(outcome),
                     Err(e) => e,
                 };
@@ -96,7 +108,7 @@ pub async fn download_all(
                     digest: job.blob.digest.clone(),
                     source: Box::new(source),
                 };
-                if matches!(e, ImageError::Layout(_)) {
+                if is_disk(&e) {
                     // The disk will not mend by asking another registry: every
                     // image still waiting for this blob fails with this error.
                     let shared = std::sync::Arc::new(blob_error(e));
@@ -108,8 +120,27 @@ pub async fn download_all(
                     }
                     break;
                 }
+                // Images another source may still serve wait for it; the
+                // rest fail with this error.
+                let later: HashSet<usize> = job.sources[n + 1..]
+                    .iter()
+                    .flat_map(|c| c.images.iter().copied())
+                    .collect();
+                let orphaned: Vec<usize> = candidate
+                    .images
+                    .iter()
+                    .copied()
+                    .filter(|i| !later.contains(i))
+                    .collect();
+                if orphaned.is_empty() {
+                    let what = format!("blob {}", job.blob.digest);
+                    let host = &candidate.origin.source.host;
+                    tracing::warn!("{host} could not serve {what} ({e}); trying the next source");
+                    progress.source_skipped(host, &what, &e);
+                    continue;
+                }
                 failures.push(BlobFailure {
-                    images: source.images.clone(),
+                    images: orphaned,
                     error: blob_error(e),
                 });
             }
@@ -133,6 +164,36 @@ pub async fn download_all(
         }
     }
     (t, failures)
+}
+
+/// The blob from one candidate source: connected now if it was not yet.
+async fn fetch_from(
+    layout: &Layout,
+    job: &BlobJob,
+    candidate: &Candidate,
+    connections: &Connections,
+    policy: &RetryPolicy,
+    progress: &dyn Progress,
+) -> Result<Outcome, ImageError> {
+    let registry = connections
+        .get(&candidate.origin, progress)
+        .await
+        .map_err(ImageError::Shared)?;
+    let source = BlobSource {
+        registry,
+        repository: candidate.origin.source.repository.clone(),
+        reference: candidate.reference.clone(),
+    };
+    let host = &candidate.origin.source.host;
+    tracing::info!("blob {} from {host}", job.blob.digest);
+    progress.blob_source(&job.blob.digest, host);
+    download_one(layout, job, &source, policy, progress).await
+}
+
+/// A failure of the local disk, which no other source mends (content that
+/// did not verify is the source's fault, not the disk's).
+fn is_disk(e: &ImageError) -> bool {
+    matches!(e, ImageError::Layout(l) if !matches!(l, LayoutError::Verify { .. }))
 }
 
 async fn download_one(

@@ -3,6 +3,7 @@
 use crate::auth::AuthError;
 use crate::digest::Digest;
 use crate::error_class::ErrorClass;
+use crate::hosts::HostsError;
 use crate::layout::LayoutError;
 use crate::reference::ImageRef;
 use crate::registry::RegistryError;
@@ -64,6 +65,9 @@ pub enum ImageError {
         "manifests of type {media_type} are not supported (regpull reads OCI and Docker schema 2 manifests and indexes)"
     )]
     Unsupported { media_type: String },
+    /// Where to fetch from: a blocked registry, or a bad mirror configuration.
+    #[error("choosing where to fetch from")]
+    Sources(#[source] HostsError),
     /// One failure that fails several images (a registry they share, a blob they share).
     #[error(transparent)]
     Shared(std::sync::Arc<ImageError>),
@@ -104,7 +108,7 @@ impl ImageError {
             ImageError::ManifestDigest { .. }
             | ImageError::ContentDigestHeader { .. }
             | ImageError::InvalidManifest { .. } => ErrorClass::Verification,
-            ImageError::Unsupported { .. } => ErrorClass::Usage,
+            ImageError::Unsupported { .. } | ImageError::Sources(_) => ErrorClass::Usage,
             ImageError::Credentials(_) => ErrorClass::Auth,
             ImageError::Blob { source, .. } => source.class(),
             ImageError::Shared(e) => e.class(),

@@ -48,6 +48,7 @@ pub use resolve::RESOLVE_CONCURRENCY;
 
 use crate::auth::Keychain;
 use crate::layout::Layout;
+use connect::Connections;
 use download::{BlobFailure, download_all};
 use request::Wanted;
 use resolve::{Outcome, resolve_all};
@@ -78,7 +79,8 @@ pub async fn pull(
         .map_err(|e| whole(requests.first(), ImageError::Layout(e)))?;
     let wanted: Vec<Wanted> = requests.iter().map(|r| Wanted::new(r, opts)).collect();
 
-    let mut results = resolve_all(layout, &wanted, &keychain, opts, progress).await;
+    let mut connections = Connections::new(&keychain, opts);
+    let mut results = resolve_all(layout, &wanted, &mut connections, opts, progress).await;
 
     let plan = plan::plan(layout, &results).map_err(|e| {
         let first = plan_owner(&results).map(|i| &requests[i]);
@@ -90,8 +92,16 @@ pub async fn pull(
             .filter(|i| results[*i].is_err())
             .collect(),
     );
-    let (mut transfer, blob_failures) =
-        download_all(layout, plan.jobs, opts.jobs, &opts.retry, progress, &failed).await;
+    let (mut transfer, blob_failures) = download_all(
+        layout,
+        plan.jobs,
+        &connections,
+        opts.jobs,
+        &opts.retry,
+        progress,
+        &failed,
+    )
+    .await;
     fail_images(&mut results, &wanted, blob_failures, progress);
     for b in plan.kept {
         progress.blob_skipped(&b.digest, b.size);

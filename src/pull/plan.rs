@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::documents::BlobRef;
-use super::download::{BlobJob, BlobSource};
+use super::download::{BlobJob, Candidate};
 use super::resolve::{Found, Outcome};
 use crate::digest::Digest;
 use crate::layout::{Check, Layout, LayoutError};
@@ -71,8 +71,9 @@ pub fn plan(layout: &Layout, results: &[Outcome]) -> Result<Plan, LayoutError> {
     Ok(Plan { jobs, kept })
 }
 
-/// Every distinct blob the resolved images need, with each registry and
-/// repository that serves it and the images needing it from there.
+/// Every distinct blob the resolved images need, with each source that may
+/// serve it (mirrors first, the upstream last) and the images needing it
+/// from there.
 fn blob_jobs(results: &[Outcome]) -> Vec<BlobJob> {
     let mut by_digest: HashMap<Digest, usize> = HashMap::new();
     let mut jobs: Vec<BlobJob> = Vec::new();
@@ -88,19 +89,20 @@ fn blob_jobs(results: &[Outcome]) -> Vec<BlobJob> {
                 jobs.len() - 1
             });
             let sources = &mut jobs[j].sources;
-            let repository = r.reference.repository();
-            let same = |s: &&mut BlobSource| {
-                s.registry.host() == r.registry.host() && s.repository == repository
-            };
-            match sources.iter_mut().find(same) {
-                Some(s) if !s.images.contains(&i) => s.images.push(i),
-                Some(_) => {}
-                None => sources.push(BlobSource {
-                    registry: r.registry.clone(),
-                    repository: repository.to_string(),
-                    reference: r.reference.to_string(),
-                    images: vec![i],
-                }),
+            for origin in &r.blob_origins {
+                let same = |s: &&mut Candidate| {
+                    s.origin.source.host == origin.source.host
+                        && s.origin.source.repository == origin.source.repository
+                };
+                match sources.iter_mut().find(same) {
+                    Some(s) if !s.images.contains(&i) => s.images.push(i),
+                    Some(_) => {}
+                    None => sources.push(Candidate {
+                        origin: origin.clone(),
+                        reference: r.reference.to_string(),
+                        images: vec![i],
+                    }),
+                }
             }
         }
     }

@@ -4,7 +4,7 @@
 //! terminal, JSON events with `--json`, nothing otherwise), tests record the
 //! calls. Every method has an empty default so a listener picks what it needs.
 
-use super::error::PullError;
+use super::error::{ImageError, PullError};
 use super::{PulledImage, ResolvedImage};
 use crate::digest::Digest;
 use crate::registry::retry::Retrying;
@@ -27,6 +27,12 @@ pub trait Progress: Send + Sync {
     fn blob_finished(&self, _digest: &Digest, _size: u64, _fetched: u64) {}
     /// The blob was already in the layout; nothing was downloaded.
     fn blob_skipped(&self, _digest: &Digest, _size: u64) {}
+    /// The blob is being fetched from `source` (a host): the first source
+    /// that has it, or the next after one failed.
+    fn blob_source(&self, _digest: &Digest, _source: &str) {}
+    /// A mirror (`source`, a host) could not serve `what` (connecting, a
+    /// manifest, a blob) and the next source is tried.
+    fn source_skipped(&self, _source: &str, _what: &str, _error: &ImageError) {}
     /// The image is recorded in `index.json`.
     fn image_done(&self, _image: &PulledImage) {}
     /// The image could not be pulled; the others go on.
@@ -68,6 +74,14 @@ impl<A: Progress, B: Progress> Progress for (A, B) {
         self.0.blob_skipped(digest, size);
         self.1.blob_skipped(digest, size);
     }
+    fn blob_source(&self, digest: &Digest, source: &str) {
+        self.0.blob_source(digest, source);
+        self.1.blob_source(digest, source);
+    }
+    fn source_skipped(&self, source: &str, what: &str, error: &ImageError) {
+        self.0.source_skipped(source, what, error);
+        self.1.source_skipped(source, what, error);
+    }
     fn image_done(&self, image: &PulledImage) {
         self.0.image_done(image);
         self.1.image_done(image);
@@ -99,6 +113,12 @@ impl<P: Progress + ?Sized> Progress for &P {
     }
     fn blob_skipped(&self, digest: &Digest, size: u64) {
         (**self).blob_skipped(digest, size);
+    }
+    fn blob_source(&self, digest: &Digest, source: &str) {
+        (**self).blob_source(digest, source);
+    }
+    fn source_skipped(&self, source: &str, what: &str, error: &ImageError) {
+        (**self).source_skipped(source, what, error);
     }
     fn image_done(&self, image: &PulledImage) {
         (**self).image_done(image);

@@ -10,6 +10,9 @@ pub struct ResolvedImage {
     /// The reference as requested.
     pub reference: String,
     pub registry: String,
+    /// The host the documents came from: the registry, a mirror, or "the
+    /// layout" (a pinned digest already stored).
+    pub source: String,
     /// What the reference names at the registry (an index, or a manifest).
     pub digest: Digest,
     pub media_type: String,

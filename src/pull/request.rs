@@ -1,6 +1,9 @@
 //! What the caller asks for: images, each with what it overrides of the
 //! pull's options, and the pull's options themselves.
 
+use std::sync::Arc;
+
+use crate::hosts::HostsConfig;
 use crate::platform::Platform;
 use crate::reference::ImageRef;
 use crate::registry::ClientOptions;
@@ -18,6 +21,8 @@ pub struct PullOptions {
     pub jobs: usize,
     pub client: ClientOptions,
     pub retry: RetryPolicy,
+    /// Mirrors and pull-through caches: where each reference may come from.
+    pub hosts: Arc<HostsConfig>,
 }
 
 /// One image to pull, with what it overrides of the pull's options.

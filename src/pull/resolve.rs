@@ -2,22 +2,20 @@
 //! the image already stored as the registry has it now.
 //!
 //! Pinned digests already stored need no registry at all; the other
-//! references share one connection per registry host, and at most
+//! references are resolved at the first of their sources (mirrors, then the
+//! upstream) that can, sharing one connection per source, and at most
 //! [`RESOLVE_CONCURRENCY`] manifest requests are in flight.
-
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use futures_util::StreamExt;
 
-use super::connect::{Connection, connect_all};
+use super::connect::{Connections, Origin};
 use super::current::{self, Current};
 use super::documents::{self, Resolved};
 use super::error::{ImageError, PullError};
 use super::fetch::Retry;
 use super::progress::Progress;
 use super::request::{PullOptions, Wanted};
-use crate::auth::Keychain;
+use crate::hosts::Source;
 use crate::layout::Layout;
 use crate::registry::retry::Retrying;
 
@@ -52,11 +50,12 @@ impl Found {
     }
 }
 
-/// Resolves every request, in request order; failures are reported as they are found.
+/// Resolves every request, in request order; failures are reported as they
+/// are found. `connections` gains every source the requests may use.
 pub async fn resolve_all(
     layout: &Layout,
     wanted: &[Wanted],
-    keychain: &Arc<dyn Keychain>,
+    connections: &mut Connections,
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Vec<Outcome> {
@@ -64,18 +63,26 @@ pub async fn resolve_all(
     for w in wanted {
         pinned.push(current::check(layout, None, &w.reference, &w.selection).await);
     }
-    let to_connect = wanted.iter().zip(&pinned).filter(|(_, p)| p.is_none());
-    let connections = connect_all(
-        to_connect.map(|(w, _)| &w.reference),
-        keychain,
-        opts,
-        progress,
-    )
-    .await;
-    let resolving = wanted
+    let origins: Vec<Result<Vec<Origin>, PullError>> = wanted
         .iter()
-        .zip(pinned)
-        .map(|(w, pinned)| resolve_one(layout, w, pinned, &connections, opts, progress));
+        .map(|w| {
+            let r = &w.reference;
+            let sources = opts
+                .hosts
+                .sources(r)
+                .map_err(|e| PullError::new(r, None, ImageError::Sources(e)))?;
+            Ok(connections.add(r, &sources))
+        })
+        .collect();
+    let connections = &*connections;
+    let resolving =
+        wanted
+            .iter()
+            .zip(pinned)
+            .zip(origins)
+            .map(|((w, pinned), origins)| async move {
+                resolve_one(layout, w, pinned, origins?, connections, opts, progress).await
+            });
     // A list of hundreds of images must not become hundreds of simultaneous
     // manifest requests: registries rate-limit bursts.
     let results: Vec<Outcome> = futures_util::stream::iter(resolving)
@@ -88,41 +95,86 @@ pub async fn resolve_all(
     results
 }
 
+/// Resolves one reference at the first of its sources that can: a mirror
+/// that cannot (down, an error after retries, not found, wrong bytes) is
+/// skipped for the next, and only the upstream's failure is final.
 async fn resolve_one(
     layout: &Layout,
     wanted: &Wanted,
     pinned: Option<Current>,
-    connections: &HashMap<String, Connection>,
+    origins: Vec<Origin>,
+    connections: &Connections,
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Outcome {
     let r = &wanted.reference;
-    let current = |c: Current| {
-        progress.resolved(&c.resolved_image(r));
+    let current = |c: Current, source: &str| {
+        progress.resolved(&c.resolved_image(r, source));
         Found::Current(Box::new(c))
     };
     if let Some(c) = pinned {
-        return Ok(current(c));
+        return Ok(current(c, "the layout"));
     }
-    let registry = connections[r.api_host()]
-        .clone()
-        .map_err(|e| PullError::new(r, None, ImageError::Shared(e)))?;
     let name = r.to_string();
     let notice = |retry: &Retrying<'_>| progress.retrying(&name, retry);
     let retry = Retry {
         policy: &opts.retry,
         notice: &notice,
     };
-    // A digest was checked against the layout alone; a tag needs HEAD.
-    if r.digest().is_none()
-        && let Some(c) =
-            current::check(layout, Some((&registry, retry)), r, &wanted.selection).await
-    {
-        return Ok(current(c));
+    let by_tag = r.digest().is_none();
+    let blob_origins: Vec<Origin> = origins
+        .iter()
+        .filter(|o| o.source.by_digest)
+        .cloned()
+        .collect();
+    let mut last = None;
+    for origin in origins.iter().filter(|o| may_resolve(&o.source, by_tag)) {
+        let source = &origin.source;
+        let registry = match connections.get(origin, progress).await {
+            Ok(registry) => registry,
+            Err(e) => {
+                last = Some(PullError::new(r, None, ImageError::Shared(e)));
+                continue;
+            }
+        };
+        // A digest was checked against the layout alone; a tag needs HEAD.
+        if by_tag
+            && let Some(c) = current::check(
+                layout,
+                Some((&registry, &source.repository, retry)),
+                r,
+                &wanted.selection,
+            )
+            .await
+        {
+            return Ok(current(c, &source.host));
+        }
+        match documents::resolve(registry.clone(), &source.repository, r, wanted, retry).await {
+            Ok(mut resolved) => {
+                tracing::info!("{r}: manifests from {}", source.host);
+                resolved.blob_origins = blob_origins;
+                progress.resolved(&resolved.summary());
+                return Ok(Found::Resolved(Box::new(resolved)));
+            }
+            Err(e) if !source.upstream => {
+                tracing::warn!(
+                    "{} could not serve the manifest of {r} ({e}); trying the next source",
+                    source.host
+                );
+                progress.source_skipped(&source.host, &format!("manifest of {r}"), &e);
+                last = Some(PullError::new(r, registry.credential_source(), e));
+            }
+            Err(e) => return Err(PullError::new(r, registry.credential_source(), e)),
+        }
     }
-    let resolved = documents::resolve(registry.clone(), r, wanted, retry)
-        .await
-        .map_err(|e| PullError::new(r, registry.credential_source(), e))?;
-    progress.resolved(&resolved.summary());
-    Ok(Found::Resolved(Box::new(resolved)))
+    Err(last.expect("every reference has its upstream as a source"))
+}
+
+/// Whether `source` may answer for a reference by tag (`by_tag`) or by digest.
+fn may_resolve(source: &Source, by_tag: bool) -> bool {
+    if by_tag {
+        source.resolve_tags
+    } else {
+        source.by_digest
+    }
 }

@@ -54,6 +54,8 @@ pub struct Registry {
     /// object stores it redirects to (`--connections`).
     slots: Arc<Semaphore>,
     connections: usize,
+    /// Where the API lives on the host: `/v2/` but for some mirrors.
+    api_path: String,
 }
 
 impl std::fmt::Debug for Registry {
@@ -87,7 +89,7 @@ impl Registry {
         }
         let http = transport::build(host, opts)?;
         let scheme = if opts.plain_http { "http" } else { "https" };
-        tracing::info!("connecting to {scheme}://{host}/v2/");
+        tracing::info!("connecting to {scheme}://{host}{}", opts.api_path);
         let new =
             |scheme: &str| Registry::new(host, scheme, http.clone(), opts, &login, found.clone());
         // One attempt is HTTPS and, for a loopback registry that does not
@@ -148,6 +150,7 @@ impl Registry {
             auth,
             slots: Arc::new(Semaphore::new(opts.connections.max(1))),
             connections: opts.connections.max(1),
+            api_path: opts.api_path.clone(),
         })
     }
 
@@ -219,9 +222,17 @@ impl Registry {
         }
     }
 
+    /// The URL of an API path, written as the standard `v2/...`: a source
+    /// whose API lives under another path (a mirror's `override_path`) has
+    /// that root put in place of `v2/`.
     fn url(&self, path: &str) -> Result<Url, RegistryError> {
+        let path = path.trim_start_matches('/');
+        let path = match path.strip_prefix("v2/") {
+            Some(rest) => format!("{}{rest}", self.api_path.trim_start_matches('/')),
+            None => path.to_string(),
+        };
         self.base
-            .join(path.trim_start_matches('/'))
+            .join(&path)
             .map_err(|e| RegistryError::BadAddress {
                 registry: self.host.clone(),
                 reason: format!("path {path:?}: {e}"),

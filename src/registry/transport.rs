@@ -42,6 +42,9 @@ pub struct ClientOptions {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
     /// Blob transfers open at once to one registry host (`--connections`).
     pub connections: usize,
+    /// The path the Registry API lives under, with its slashes: `/v2/`, or a
+    /// mirror's own (containerd's `override_path`).
+    pub api_path: String,
 }
 
 impl Default for ClientOptions {
@@ -56,6 +59,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(15),
             resolve: Vec::new(),
             connections: DEFAULT_CONNECTIONS,
+            api_path: "/v2/".to_string(),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{CredentialArgs, LayoutDir, TransportArgs};
+use super::{CredentialArgs, LayoutDir, SourceArgs, TransportArgs};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -78,6 +78,9 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub transport: TransportArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -122,6 +122,7 @@ fn pull_first(args: &ExportArgs, reference: &ImageRef, platform: &Platform) -> R
         args.jobs,
         args.retries,
         &args.transport,
+        &args.sources,
     )?;
     let credentials =
         settings::credential_chain(&args.credentials, std::slice::from_ref(reference))?;

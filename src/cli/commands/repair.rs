@@ -12,7 +12,7 @@ use regpull::pull::{self, ImageRequest, PullOptions, SOURCE_ANNOTATION, Silent};
 use regpull::{Error, ImageRef, Layout, Platform};
 use serde_json::Value;
 
-use crate::cli::args::VerifyArgs;
+use crate::cli::args::{SourceArgs, VerifyArgs};
 use crate::cli::{report, settings};
 
 /// Blobs fetched at once by a repair, as `pull` defaults to.
@@ -162,7 +162,10 @@ fn selection_text(r: &Recorded) -> String {
 /// `pull`'s options from verify's flags (`--retries`, `--timeout` and the
 /// other connection flags) and the recorded choice.
 fn options(recorded: &Recorded, args: &VerifyArgs) -> Result<PullOptions, Error> {
-    let mut opts = settings::pull_options_for(None, REPAIR_JOBS, args.retries, &args.transport)?;
+    // The mirrors the user's and the system's files name (no flags here).
+    let sources = SourceArgs::default();
+    let mut opts =
+        settings::pull_options_for(None, REPAIR_JOBS, args.retries, &args.transport, &sources)?;
     if let Some(p) = &recorded.platform {
         opts.platform = p.clone();
     }

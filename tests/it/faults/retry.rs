@@ -63,6 +63,7 @@ async fn run(reg: &FakeRegistry, retries: u32) -> Run {
             sleeper: recorder.clone(),
             ..RetryPolicy::default()
         },
+        hosts: Default::default(),
     };
     let refs = vec![
         ImageRef::parse(&format!("{}/app:1", reg.host))

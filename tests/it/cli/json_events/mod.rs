@@ -263,8 +263,21 @@ async fn every_documented_event_type_is_printed_and_nothing_else() {
     let list = dir.path().join("list.txt");
     std::fs::write(&list, format!("{name}\n{}/app:missing\n", reg.host)).unwrap();
     let rootfs = dir.path().join("rootfs").display().to_string();
+    // A mirror nobody listens on: skipped for the registry.
+    let mirror = format!("{}=127.0.0.1:9", reg.host);
     let runs: Vec<Vec<&str>> = vec![
         vec!["pull", "--json", "-o", &out_arg, &name],
+        vec![
+            "pull",
+            "--json",
+            "-o",
+            &out_arg,
+            "--retries",
+            "0",
+            "--mirror",
+            &mirror,
+            &name,
+        ],
         vec![
             "pull",
             "--json",
