@@ -52,8 +52,21 @@ pub async fn push(
     opts: &PushOptions,
     progress: &dyn Progress,
 ) -> Result<PushReport, LayoutError> {
-    // Held while blobs are read, so gc cannot delete them under the push.
-    let _guard = layout.pull_guard()?;
+    // Held while blobs are read, so gc cannot delete them under the push. A
+    // layout this user may not write (a shared, read-only cache) has no gc
+    // of theirs to fear, and is pushed from without the lock.
+    let _guard = match layout.pull_guard() {
+        Ok(guard) => Some(guard),
+        Err(LayoutError::Lock { source, .. })
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let plans: Vec<Result<ImagePlan, PushError>> = requests
         .iter()
         .map(|r| {
