@@ -99,7 +99,7 @@ fn a_killed_push_sends_only_the_missing_blobs_when_run_again() {
     let rt = super::runtime();
     // Config, the first three layers, and their requests; the fifth blob stalls.
     let budget = 3 * (1 << 20) + (1 << 19);
-    let proxy = rt.block_on(stalling_proxy(&dest.host, budget));
+    let proxy = rt.block_on(proxy(&dest.host, budget, Spent::Stall));
     let l = layout.to_str().unwrap();
     let target = format!("{proxy}/cut/app:1");
     let mut child = regpull_command(&["push", "--json", "-j", "1", "-l", l, "app:1", &target])
@@ -199,10 +199,18 @@ fn a_blob_over_the_chunk_size_goes_in_chunks() {
     assert_eq!(dest.pull_back("big/app:1"), img.manifest.digest.to_string());
 }
 
+/// What the proxy does once its budget is spent.
+#[derive(Clone, Copy, PartialEq)]
+enum Spent {
+    /// Stops reading: the request hangs mid-body until the client dies.
+    Stall,
+    /// Drops that connection, then lets everything through.
+    DropOnce,
+}
+
 /// Forwards connections to `upstream`, passing at most `budget` bytes from
-/// clients to it in all; past that it stops reading, so the client's
-/// request hangs, mid-body, until it is killed. Returns `127.0.0.1:PORT`.
-async fn stalling_proxy(upstream: &str, budget: usize) -> String {
+/// clients to it before doing what `spent` says. Returns `127.0.0.1:PORT`.
+async fn proxy(upstream: &str, budget: usize, spent: Spent) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -216,23 +224,36 @@ async fn stalling_proxy(upstream: &str, budget: usize) -> String {
             let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
             let (mut cr, mut cw) = client.into_split();
             let (mut sr, mut sw) = server.into_split();
-            tokio::spawn(async move {
+            let back = tokio::spawn(async move {
                 let _ = tokio::io::copy(&mut sr, &mut cw).await;
             });
             let left = left.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 << 10];
                 loop {
-                    let allowed = (*left.lock().unwrap()).min(buf.len());
+                    let allowed = match *left.lock().unwrap() {
+                        0 if spent == Spent::DropOnce => usize::MAX,
+                        n => n,
+                    };
                     if allowed == 0 {
-                        // Hold the connection open without reading: the push stalls.
                         std::future::pending::<()>().await;
                     }
-                    let n = match cr.read(&mut buf[..allowed]).await {
+                    let n = match cr.read(&mut buf[..allowed.min(64 << 10)]).await {
                         Ok(0) | Err(_) => return,
                         Ok(n) => n,
                     };
-                    *left.lock().unwrap() -= n;
+                    let cut = {
+                        let mut budget = left.lock().unwrap();
+                        let cut = *budget > 0 && n >= *budget && spent == Spent::DropOnce;
+                        *budget = if cut { 0 } else { budget.saturating_sub(n) };
+                        cut
+                    };
+                    if cut {
+                        // Half of what fits, then the connection is cut.
+                        let _ = sw.write_all(&buf[..n / 2]).await;
+                        back.abort();
+                        return;
+                    }
                     if sw.write_all(&buf[..n]).await.is_err() {
                         return;
                     }
@@ -241,4 +262,46 @@ async fn stalling_proxy(upstream: &str, budget: usize) -> String {
         }
     });
     addr
+}
+
+/// A connection cut in the middle of the second chunk: the upload is asked
+/// where it stands and continued, or (docker's registry drops an upload
+/// whose chunk broke) started over; either way the blob arrives whole.
+#[test]
+fn a_chunk_cut_short_is_recovered() {
+    let big = image::Blob::new(image::OCI_LAYER_GZIP, image::noise(78, 40 << 20));
+    let img = image::assemble(
+        "linux",
+        "amd64",
+        vec![big.clone()],
+        std::slice::from_ref(&big.digest),
+        serde_json::json!({}),
+    );
+    let (_dir, layout) = stored(&[("big:1", &img)]);
+    let dest = Dest::open();
+    let rt = super::runtime();
+    let proxy = rt.block_on(proxy(&dest.host, 36 << 20, Spent::DropOnce));
+    let r = push_json(
+        &dest,
+        &layout,
+        &["-v", "big:1", &format!("{proxy}/cut/big:1")],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("starting over") || r.stderr.contains("resuming the upload at byte"),
+        "{}",
+        r.stderr
+    );
+    let retries = r.of_type("retry");
+    assert!(!retries.is_empty(), "the cut was retried: {:#?}", r.events);
+    let done = &r.of_type("push_blob_done");
+    let layer = done
+        .iter()
+        .find(|e| e["digest"] == big.digest.to_string().as_str())
+        .unwrap();
+    assert!(
+        layer["sent"].as_u64().unwrap() > big.bytes.len() as u64,
+        "some bytes went twice"
+    );
+    assert_eq!(dest.pull_back("cut/big:1"), img.manifest.digest.to_string());
 }
