@@ -197,8 +197,9 @@ fn the_import_check_reports_arrows_against_the_table() {
                  mod tests { use super::*; }\nuse crate::layout::gc;\nuse super::BLOBS_DIR;\n";
     assert_eq!(check("layout/x.rs", quiet), Vec::<String>::new());
     // A module missing from the table is named, so the table grows with the code.
-    assert!(check("hosts/mod.rs", "")[0].contains("not in the table"));
-    assert!(check("pull/x.rs", "use crate::hosts::Mirror;")[0].contains("hosts"));
+    assert!(check("sync/mod.rs", "")[0].contains("not in the table"));
+    // push joins layout and registry on its own, never through pull.
+    assert!(check("push/x.rs", "use crate::pull::PullError;")[0].contains("push -> pull"));
 }
 
 /// Every import in `text` (the file at `path`, relative to src/) that the table
