@@ -13,19 +13,25 @@
 #   (e) (a)'s image again, up to date, vs `skopeo copy` into the same layout
 #   (f) a list of 20 small images, fresh then up to date
 # then resume (examples/resume_bench.rs) and export (scripts/bench_export.sh).
+# `push` runs the push table instead: (a)'s image from a layout to a fresh
+# loopback registry, vs `skopeo copy oci:... docker://...` to another, fresh
+# then up to date; and the registry's own ingest limit, every blob uploaded
+# at once by curl (POST + PUT each).
 #
 #   scripts/bench.sh            # everything, at 1 GiB
 #   BENCH_MIB=64 scripts/bench.sh pull    # the pull table only, quickly
+#   scripts/bench.sh push       # the push table
 #   scripts/bench.sh export     # only the export benchmark
 # timed and store set r_* and o_* by name; STORE_PID is coproc's; skopeo_list's
 # script expands in the shell it starts.
 # shellcheck disable=SC2154,SC2153,SC2016
 set -euo pipefail
 cd "$(dirname "$0")/.."
-case "${1:-}" in
-  "" | pull) ;;
+mode=${1:-}
+case "$mode" in
+  "" | pull | push) ;;
   export) exec scripts/bench_export.sh ;;
-  *) echo "usage: scripts/bench.sh [pull|export]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [pull|push|export]" >&2; exit 2 ;;
 esac
 MIB=${BENCH_MIB:-1024}
 LAYERS=${BENCH_LAYERS:-6}
@@ -53,11 +59,11 @@ REGPULL=$bin/regpull
 # The disk: the registry's storage, (b)'s layout and dd's file. tmpfs: the rest.
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/regpull-bench.XXXXXX")
 shm=$(mktemp -d /dev/shm/regpull-bench.XXXXXX)
-reg_pid="" store_pid="" timed_pid=""
+reg_pid="" store_pid="" timed_pid="" push_pids=""
 cleanup() {
   # The command being timed is GNU time's child: stop it, then time.
   [ -z "$timed_pid" ] || pkill -P "$timed_pid" 2>/dev/null || true
-  for pid in $timed_pid $reg_pid $store_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in $timed_pid $reg_pid $store_pid $push_pids; do kill "$pid" 2>/dev/null || true; done
   [ -z "$timed_pid" ] || wait "$timed_pid" 2>/dev/null || true
   rm -rf "$work" "$shm"
 }
@@ -154,15 +160,17 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 [ -n "$host" ] || { echo "docker-registry did not start:" >&2; cat "$work/registry.log" >&2; exit 1; }
-for name in big small100; do
-  skopeo copy -q --dest-tls-verify=false "oci:$work/src:$name" "docker://$host/bench/$name:1"
-done
-: > "$work/images.txt"
-for n in $(seq 0 19); do
-  skopeo copy -q --dest-tls-verify=false "oci:$work/small:svc$n" "docker://$host/prefetch/svc$n:1"
-  echo "$host/prefetch/svc$n:1" >> "$work/images.txt"
-done
-echo "registry $host holds bench/big:1, bench/small100:1 and prefetch/svc0..19:1" >&2
+if [ "$mode" != push ]; then
+  for name in big small100; do
+    skopeo copy -q --dest-tls-verify=false "oci:$work/src:$name" "docker://$host/bench/$name:1"
+  done
+  : > "$work/images.txt"
+  for n in $(seq 0 19); do
+    skopeo copy -q --dest-tls-verify=false "oci:$work/small:svc$n" "docker://$host/prefetch/svc$n:1"
+    echo "$host/prefetch/svc$n:1" >> "$work/images.txt"
+  done
+  echo "registry $host holds bench/big:1, bench/small100:1 and prefetch/svc0..19:1" >&2
+fi
 
 # mark VAR: sets VAR to the line of the registry's log that records a request
 # made now. The registry logs each request once it has answered it, so a mark
@@ -229,6 +237,10 @@ row() {
   echo "$line" >&2
 }
 skopeo_from=(skopeo copy -q --src-tls-verify=false)
+if [ "$mode" = push ]; then
+  source scripts/bench_push.sh
+  exit 0
+fi
 
 big=$host/bench/big:1
 echo "(a) ${MIB} MiB in ${LAYERS} layers into tmpfs" >&2

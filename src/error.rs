@@ -56,6 +56,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Inspect(Box<InspectError>),
+    #[error(transparent)]
+    Push(Box<crate::push::PushError>),
     #[error("exporting {name}")]
     Export {
         name: String,
@@ -93,6 +95,7 @@ impl Error {
             Error::NotInLayout { .. } => ErrorClass::NotFound,
             Error::LayoutDamaged { .. } => ErrorClass::Verification,
             Error::Inspect(e) => e.pull.class(),
+            Error::Push(e) => e.class(),
             Error::Export { source, .. } => source.class(),
         }
     }

@@ -19,6 +19,7 @@ pub mod hosts;
 pub mod layout;
 pub mod platform;
 pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod secret;

@@ -6,10 +6,12 @@ use clap::{Args, Parser, Subcommand};
 
 mod export;
 mod layout;
+mod push;
 mod sources;
 
 pub use export::{CompArg, ExportArgs, FormatArg, PullPolicy};
 pub use layout::{InspectArgs, LayoutDir, ListArgs, RmArgs, VerifyArgs};
+pub use push::PushArgs;
 pub use sources::SourceArgs;
 
 const EXAMPLES: &str = "\
@@ -73,6 +75,14 @@ pub enum Command {
     /// against the config's diff_ids; OUTPUT appears whole or not at all.
     #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
+    /// Push images from the layout to a registry, or many to a mirror (--to).
+    ///
+    /// Blobs the registry holds are not sent again (HEAD), blobs in another
+    /// repository pushed in the same run are mounted, big ones go in chunks;
+    /// manifests follow their blobs and indexes their manifests, with their
+    /// exact bytes, so digests stay the same.
+    #[command(after_help = push::PUSH_EXAMPLES)]
+    Push(PushArgs),
     /// Check authentication for an image without pulling it.
     ///
     /// Shows which credential source answered and why the earlier ones did not,
@@ -147,6 +157,7 @@ impl Command {
         match self {
             Command::Pull(a) => a.json,
             Command::Export(a) => a.json,
+            Command::Push(a) => a.json,
             Command::Auth(a) => a.json,
             Command::Ref(a) => a.json,
             Command::Gc(a) => a.json,

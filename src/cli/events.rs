@@ -179,7 +179,7 @@ pub fn error_event(err: &regpull::Error) -> Value {
 
 /// The fields every failure event has: what class, which exit code, the
 /// message with its causes, and what to try next.
-fn failure(kind: &str, class: ErrorClass, chain: Vec<String>, hint: Option<String>) -> Value {
+pub fn failure(kind: &str, class: ErrorClass, chain: Vec<String>, hint: Option<String>) -> Value {
     json!({
         "type": kind,
         "class": class.name(),

@@ -11,6 +11,7 @@ use regpull::auth::names::{
 use regpull::export::ExportError;
 use regpull::layout::LayoutError;
 use regpull::pull::{ImageError, PullError};
+use regpull::push::{PushError, PushFailure};
 use regpull::reference::{DOCKER_HUB_API_HOST, ReferenceError};
 use regpull::registry::RegistryError;
 use regpull::unpack::UnpackError;
@@ -55,6 +56,48 @@ pub fn for_error(e: &Error) -> Option<String> {
         )),
         Error::Inspect(e) => for_pull(&e.pull),
         Error::Export { source, .. } => for_export(source),
+        Error::Push(e) => for_push(e),
+    }
+}
+
+/// A hint for a failed push.
+pub fn for_push(e: &PushError) -> Option<String> {
+    let host = e.registry.as_str();
+    match (e.class(), e.kind.unshared()) {
+        (_, PushFailure::Layout(l)) => for_layout(l),
+        (ErrorClass::Auth, PushFailure::Credentials(_)) => Some(
+            "fix or remove the credential source named above; regpull does not fall back to anonymous \
+             when a source cannot be read"
+                .into(),
+        ),
+        (ErrorClass::Auth, _) => {
+            let what = match &e.credential_source {
+                Some(source) => format!("the credentials sent to {host} came from {source}"),
+                None => format!(
+                    "no credential source had an entry for {host}, so the push was anonymous"
+                ),
+            };
+            Some(format!(
+                "{what}; pushing needs write access to the repository: pass --username and \
+                 --password-stdin, or store them with `regpull login {host}`"
+            ))
+        }
+        (ErrorClass::NotFound, PushFailure::MissingManifest { .. } | PushFailure::MissingBlob { .. }) => Some(
+            "`regpull verify --repair` pulls missing blobs again; an index needs every platform (`regpull pull --all-platforms`)".into(),
+        ),
+        (ErrorClass::Network | ErrorClass::RateLimited, _) => Some(
+            "this may pass; run the push again: what the registry already holds is not sent again".into(),
+        ),
+        (ErrorClass::Verification, _) => Some(
+            "`regpull verify` checks the layout's blobs; a registry that names another digest may be rewriting manifests"
+                .into(),
+        ),
+        (ErrorClass::Usage, _) if matches!(e.kind.registry_error(), Some(RegistryError::Connect { .. })) => Some(
+            "trust the registry's CA with --ca-cert FILE, /etc/docker/certs.d/HOST/ca.crt or SSL_CERT_FILE; \
+             --insecure skips verification"
+                .into(),
+        ),
+        _ => None,
     }
 }
 

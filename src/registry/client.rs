@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
-use reqwest::{Client, Response, StatusCode, Url};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 
 use super::auth_scheme::{self, AuthScheme, describe};
 use super::authorizer::Authorizer;
@@ -225,7 +225,7 @@ impl Registry {
     /// The URL of an API path, written as the standard `v2/...`: a source
     /// whose API lives under another path (a mirror's `override_path`) has
     /// that root put in place of `v2/`.
-    fn url(&self, path: &str) -> Result<Url, RegistryError> {
+    pub(super) fn url(&self, path: &str) -> Result<Url, RegistryError> {
         let path = path.trim_start_matches('/');
         let path = match path.strip_prefix("v2/") {
             Some(rest) => format!("{}{rest}", self.api_path.trim_start_matches('/')),
@@ -247,9 +247,7 @@ impl Registry {
         req: &Request<'_>,
     ) -> Result<Response, RegistryError> {
         let url = self.url(&req.path)?;
-        for attempt in 0..2 {
-            let auth = self.auth.header(&req.scope).await?;
-            let mut builder = self.http.request(method.clone(), url.clone());
+        let decorate = |mut builder: RequestBuilder| {
             if let Some(a) = req.accept {
                 builder = builder.header(ACCEPT, a);
             }
@@ -257,6 +255,32 @@ impl Registry {
                 let end = end.map(|e| e.to_string()).unwrap_or_default();
                 builder = builder.header(RANGE, format!("bytes={start}-{end}"));
             }
+            Ok(builder)
+        };
+        self.exchange(method, url, req.operation, &req.scope, &decorate)
+            .await
+    }
+
+    /// [`Registry::send`] to any URL of this registry (an upload's
+    /// `Location`), with the request completed by `decorate`, which is called
+    /// once per attempt (a body is made afresh each time). The credential goes
+    /// only to the registry's own origin.
+    pub(super) async fn exchange(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        operation: &str,
+        scope: &str,
+        decorate: &(dyn Fn(RequestBuilder) -> Result<RequestBuilder, RegistryError> + Sync),
+    ) -> Result<Response, RegistryError> {
+        let ours = self.serves(&url);
+        for attempt in 0..2 {
+            let auth = if ours {
+                self.auth.header(scope).await?
+            } else {
+                None
+            };
+            let mut builder = decorate(self.http.request(method.clone(), url.clone()))?;
             if let Some(a) = &auth {
                 builder = builder.header(AUTHORIZATION, a.expose());
             }
@@ -276,7 +300,7 @@ impl Registry {
                 return Ok(resp);
             }
             if resp.status() != StatusCode::UNAUTHORIZED {
-                let err = status_error(req.operation, resp).await;
+                let err = status_error(operation, resp).await;
                 if attempt == 0 && is_expired(&err) {
                     // ECR answers 403, ECR Public 400: a fresh credential where one
                     // can be had, and in any case a fresh token.
@@ -289,11 +313,11 @@ impl Registry {
                 tracing::info!(
                     "{} answered 401 for {}; authenticating again",
                     self.host,
-                    req.scope
+                    scope
                 );
                 let scheme = auth_scheme::from_challenge(&self.host, resp.headers())?;
                 if scheme == self.auth.scheme() {
-                    self.auth.drop_token(&req.scope);
+                    self.auth.drop_token(scope);
                 } else {
                     self.auth.set_scheme(scheme);
                 }

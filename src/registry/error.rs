@@ -78,6 +78,25 @@ pub enum RegistryError {
     Tls { registry: String, reason: String },
     #[error("{registry} is not a usable registry address: {reason}")]
     BadAddress { registry: String, reason: String },
+    #[error("{operation} at {url}: {reason}")]
+    UnusableAnswer {
+        operation: String,
+        url: String,
+        reason: String,
+    },
+    #[error("{operation} at {url}: the registry names it {got}, not {expected}")]
+    DigestMismatch {
+        operation: String,
+        url: String,
+        expected: String,
+        got: String,
+    },
+    #[error("cannot read {} to upload it", path.display())]
+    ReadUpload {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot read the credentials for {registry}")]
     Credentials {
         registry: String,
@@ -141,7 +160,11 @@ impl RegistryError {
             | RegistryError::UnsupportedScheme { .. }
             | RegistryError::BadChallenge { .. }
             | RegistryError::BadToken { .. } => ErrorClass::Auth,
-            RegistryError::TooLarge { .. } => ErrorClass::Verification,
+            RegistryError::TooLarge { .. } | RegistryError::DigestMismatch { .. } => {
+                ErrorClass::Verification
+            }
+            RegistryError::UnusableAnswer { .. } => ErrorClass::Usage,
+            RegistryError::ReadUpload { .. } => ErrorClass::LocalIo,
             RegistryError::Tls { .. } | RegistryError::BadAddress { .. } => ErrorClass::Usage,
         }
     }

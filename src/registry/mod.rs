@@ -14,6 +14,7 @@ pub mod retry;
 mod status;
 mod token;
 pub mod transport;
+mod upload;
 
 pub use auth_scheme::AuthScheme;
 pub use body::read_capped;
@@ -21,3 +22,4 @@ pub use client::{Login, Registry};
 pub use endpoints::{RawManifest, pull_scope};
 pub use error::RegistryError;
 pub use transport::{ClientOptions, DEFAULT_CONNECTIONS};
+pub use upload::{FileSpan, Mount, UploadSession, push_scope};

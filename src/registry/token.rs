@@ -114,8 +114,10 @@ fn get(http: &Client, req: &TokenRequest<'_>) -> reqwest::RequestBuilder {
             q.append_pair("service", service);
         }
         // An empty scope asks only "are these credentials good?" (docker login).
-        if !req.scope.is_empty() {
-            q.append_pair("scope", req.scope);
+        // Several scopes (a cross-repository mount's) are one `scope` each,
+        // as docker sends them; the OAuth2 form joins them with spaces.
+        for scope in req.scope.split(' ').filter(|s| !s.is_empty()) {
+            q.append_pair("scope", scope);
         }
     }
     http.get(url)

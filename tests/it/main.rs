@@ -20,4 +20,5 @@ mod manage;
 mod prefetch;
 mod protocol;
 mod pull;
+mod push;
 mod up_to_date;

@@ -8,6 +8,7 @@ mod inspect;
 mod list;
 mod login;
 mod pull;
+mod push;
 mod reference;
 mod repair;
 mod rm;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, regpull::Error> {
         Command::Logout(args) => login::logout(&args),
         Command::Pull(args) => pull::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Push(args) => push::run(&args),
         Command::Ref(args) => reference::run(&args),
     }
 }

@@ -197,7 +197,10 @@ fn the_import_check_reports_arrows_against_the_table() {
                  mod tests { use super::*; }\nuse crate::layout::gc;\nuse super::BLOBS_DIR;\n";
     assert_eq!(check("layout/x.rs", quiet), Vec::<String>::new());
     // A module missing from the table is named, so the table grows with the code.
-    assert!(check("mirrors/mod.rs", "")[0].contains("not in the table"));
+    assert!(check("sync/mod.rs", "")[0].contains("not in the table"));
+    // push joins layout and registry on its own, never through pull.
+    assert!(check("push/x.rs", "use crate::pull::PullError;")[0].contains("push -> pull"));
+    // hosts is pure: no HTTP.
     assert!(check("hosts/x.rs", "use crate::registry::Registry;")[0].contains("registry"));
 }
 

@@ -30,4 +30,5 @@ fn help_texts() {
     check("rm-help", &["rm", "--help"]);
     check("inspect-help", &["inspect", "--help"]);
     check("export-help", &["export", "--help"]);
+    check("push-help", &["push", "--help"]);
 }

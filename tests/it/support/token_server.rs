@@ -85,9 +85,21 @@ impl TokenServer {
 
 async fn token(
     State(inner): State<Arc<Inner>>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
+    // Several `scope` parameters (a cross-repository mount asks for two) are
+    // one space-separated scope, as the OAuth2 form sends them.
+    let mut query: HashMap<String, String> = HashMap::new();
+    for (k, v) in pairs {
+        query
+            .entry(k)
+            .and_modify(|old| {
+                old.push(' ');
+                old.push_str(&v);
+            })
+            .or_insert(v);
+    }
     let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

@@ -15,6 +15,7 @@ use support::json_doc::{of_type, schema, validate};
 use support::text;
 
 mod lists;
+mod push;
 
 /// A layer big enough to cross every tenth of its size in separate chunks.
 fn sample() -> TestImage {
@@ -325,6 +326,7 @@ async fn every_documented_event_type_is_printed_and_nothing_else() {
         let run = regpull_json(args.iter().map(|s| s.to_string()).collect()).await;
         record(run, &args);
     }
+    seen.extend(push::event_types().await);
     let documented: BTreeSet<String> = schema().keys().cloned().collect();
     assert_eq!(
         seen, documented,
