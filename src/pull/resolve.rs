@@ -63,14 +63,14 @@ pub async fn resolve_all(
     for w in wanted {
         pinned.push(current::check(layout, None, &w.reference, &w.selection).await);
     }
-    let origins: Vec<Result<Vec<Origin>, PullError>> = wanted
+    let origins: Vec<Result<Vec<Origin>, Box<PullError>>> = wanted
         .iter()
         .map(|w| {
             let r = &w.reference;
             let sources = opts
                 .hosts
                 .sources(r)
-                .map_err(|e| PullError::new(r, None, ImageError::Sources(e)))?;
+                .map_err(|e| Box::new(PullError::new(r, None, ImageError::Sources(e))))?;
             Ok(connections.add(r, &sources))
         })
         .collect();
@@ -81,7 +81,16 @@ pub async fn resolve_all(
             .zip(pinned)
             .zip(origins)
             .map(|((w, pinned), origins)| async move {
-                resolve_one(layout, w, pinned, origins?, connections, opts, progress).await
+                resolve_one(
+                    layout,
+                    w,
+                    pinned,
+                    origins.map_err(|e| *e)?,
+                    connections,
+                    opts,
+                    progress,
+                )
+                .await
             });
     // A list of hundreds of images must not become hundreds of simultaneous
     // manifest requests: registries rate-limit bursts.
