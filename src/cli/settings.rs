@@ -12,7 +12,7 @@ use regpull::auth::{
     AuthFile, Chain, ConfigStore, Credential, DockerConfig, EcrSource, EnrootCredentials,
     EnvSource, FlagSource, GoogleApplicationCredentials, LocalSource, Lookup, RegistryName,
 };
-use regpull::hosts::{HostsConfig, LoadOptions};
+use regpull::hosts::{DEFAULT_HOSTS_DIR, HostsConfig, LoadOptions};
 use regpull::pull::PullOptions;
 use regpull::registry::ClientOptions;
 use regpull::registry::retry::RetryPolicy;
@@ -81,12 +81,6 @@ pub fn pull_options_for(
     })
 }
 
-/// Where containers' tools keep registries.conf for everyone.
-const SYSTEM_REGISTRIES_CONF: &str = "/etc/containers/registries.conf";
-
-/// Where containerd keeps its per-registry hosts.toml directories.
-const CONTAINERD_HOSTS_DIR: &str = "/etc/containerd/certs.d";
-
 /// The mirror configuration: the files named by flags or the environment,
 /// else the user's and the system's (docs/mirrors.md).
 pub fn hosts(args: &SourceArgs) -> Result<HostsConfig, Error> {
@@ -98,13 +92,14 @@ pub fn hosts(args: &SourceArgs) -> Result<HostsConfig, Error> {
     let config = HostsConfig::load(&LoadOptions {
         registries_conf,
         home: std::env::var_os("HOME").map(PathBuf::from),
-        system_conf: PathBuf::from(SYSTEM_REGISTRIES_CONF),
         hosts_dir: Some(
             args.hosts_dir
                 .clone()
-                .unwrap_or_else(|| PathBuf::from(CONTAINERD_HOSTS_DIR)),
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_HOSTS_DIR)),
         ),
+        hosts_dir_explicit: args.hosts_dir.is_some(),
         mirrors: args.mirror.clone(),
+        ..LoadOptions::default()
     })?;
     for note in config.notes() {
         tracing::info!("{note}");
