@@ -81,9 +81,8 @@ impl From<PullError> for Error {
 impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Reference(_) | Error::Platform(_) | Error::Usage { .. } | Error::Hosts(_) => {
-                ErrorClass::Usage
-            }
+            Error::Reference(_) | Error::Platform(_) | Error::Usage { .. } => ErrorClass::Usage,
+            Error::Hosts(e) => e.class(),
             Error::Pull(e) => e.class(),
             Error::Login { source, .. } => source.class(),
             Error::Credentials(_) => ErrorClass::Auth,

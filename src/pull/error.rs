@@ -108,7 +108,8 @@ impl ImageError {
             ImageError::ManifestDigest { .. }
             | ImageError::ContentDigestHeader { .. }
             | ImageError::InvalidManifest { .. } => ErrorClass::Verification,
-            ImageError::Unsupported { .. } | ImageError::Sources(_) => ErrorClass::Usage,
+            ImageError::Unsupported { .. } => ErrorClass::Usage,
+            ImageError::Sources(e) => e.class(),
             ImageError::Credentials(_) => ErrorClass::Auth,
             ImageError::Blob { source, .. } => source.class(),
             ImageError::Shared(e) => e.class(),

@@ -13,6 +13,7 @@ mod cli;
 mod conformance;
 mod export;
 mod faults;
+mod hosts;
 mod interop;
 mod kit;
 mod layout;
