@@ -17,7 +17,7 @@ use super::{Faults, Shared};
 /// connections (`drop_blobs_after` counts bytes of this answer's body, a range's
 /// included).
 pub(super) fn serve(
-    shared: &Shared,
+    shared: &std::sync::Arc<Shared>,
     faults: &Faults,
     digest: &str,
     bytes: Vec<u8>,
@@ -70,13 +70,19 @@ pub(super) fn serve(
         .filter(|n| *n < body.len() && (attempt == 1 || faults.drop_every_attempt));
     match cut {
         Some(n) => {
-            shared
-                .blob_bytes_served
-                .fetch_add(n as u64, Ordering::SeqCst);
-            let first: Result<Vec<u8>, std::io::Error> = Ok(body[..n].to_vec());
+            // Counted as hyper takes them for the socket, not now: a client
+            // that gives up first (its idle timeout, on a loaded machine) was
+            // not served them.
+            let served = shared.clone();
+            let first = futures_util::stream::once(async move {
+                served
+                    .blob_bytes_served
+                    .fetch_add(n as u64, Ordering::SeqCst);
+                Ok::<Vec<u8>, std::io::Error>(body[..n].to_vec())
+            });
             // Data first, then silence: the bytes are delivered (the connection stays
             // open), and only the client's idle timeout ends the transfer.
-            let stream = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+            let stream = first.chain(futures_util::stream::pending());
             builder.body(Body::from_stream(stream)).unwrap()
         }
         None => {
