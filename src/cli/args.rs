@@ -307,6 +307,9 @@ pub struct AuthArgs {
 
     #[command(flatten)]
     pub transport: TransportArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use regpull::auth::{RegistryName, Resolution};
+use regpull::hosts::Source;
 use regpull::pull::{self, ImageError, Probe, PullError};
 use regpull::registry::redact::redact;
 use regpull::registry::retry::RetryPolicy;
@@ -16,6 +17,12 @@ use crate::cli::{hints, json, report, settings};
 
 pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
     let reference = ImageRef::parse(&args.reference)?;
+    // The mirrors a pull would try first; the probe below is the registry's.
+    let mirrors: Vec<Source> = settings::hosts(&args.sources)?
+        .sources(&reference)?
+        .into_iter()
+        .filter(|s| !s.upstream)
+        .collect();
     let chain = settings::credential_chain(&args.credentials, std::slice::from_ref(&reference))?;
     let registry = RegistryName::new(reference.domain());
     let opts = settings::client_options(&args.transport);
@@ -41,13 +48,42 @@ pub fn run(args: &AuthArgs) -> Result<ExitCode, Error> {
         ))
         .map_err(Error::from);
     if args.json {
-        json::emit(&as_json(&reference, &resolution, &outcome));
+        let mut out = as_json(&reference, &resolution, &outcome);
+        out["mirrors"] = mirrors.iter().map(mirror_json).collect();
+        json::emit(&out);
     } else {
+        print_mirrors(&mirrors);
         print_human(&reference, &resolution, &outcome);
     }
     match outcome {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(e) => Ok(report::report(&e)),
+    }
+}
+
+fn mirror_json(m: &Source) -> serde_json::Value {
+    json!({
+        "host": m.host,
+        "repository": m.repository,
+        "origin": m.origin,
+        "resolve_tags": m.resolve_tags,
+        "by_digest": m.by_digest,
+    })
+}
+
+/// The sources a pull tries before the registry, and where each was set.
+fn print_mirrors(mirrors: &[Source]) {
+    if mirrors.is_empty() {
+        return;
+    }
+    println!("mirrors (tried first, in order; credentials are looked up per host):");
+    for m in mirrors {
+        let may = match (m.resolve_tags, m.by_digest) {
+            (true, true) => "tags and digests",
+            (false, _) => "digests only",
+            (true, false) => "tags only",
+        };
+        println!("  - {}/{} ({may}; {})", m.host, m.repository, m.origin);
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::support;
 
 mod login;
+mod mirrors;
 mod sources;
 
 use std::fs;
