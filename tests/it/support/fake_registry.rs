@@ -64,6 +64,9 @@ pub struct Faults {
     pub ping_statuses: Vec<u16>,
     /// Answer the first token requests with these statuses, in order.
     pub token_statuses: Vec<u16>,
+    /// Require HTTP Basic with this user and password (a challenge
+    /// `Basic realm="fake"` otherwise), as a mirror with logins of its own does.
+    pub basic_auth: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -87,6 +90,8 @@ pub struct Shared {
     blob_requests: Mutex<HashMap<String, usize>>,
     blob_requests_total: AtomicUsize,
     pub user_agents: Mutex<Vec<String>>,
+    /// Every `Authorization` header sent to `/v2/` and below, as sent.
+    pub authorizations: Mutex<Vec<String>>,
     host: Mutex<String>,
     /// Manifest requests being answered now, and the most there ever were.
     manifests_in_flight: AtomicUsize,
@@ -113,6 +118,7 @@ impl FakeRegistry {
             blob_requests: Mutex::new(HashMap::new()),
             blob_requests_total: AtomicUsize::new(0),
             user_agents: Mutex::new(Vec::new()),
+            authorizations: Mutex::new(Vec::new()),
             host: Mutex::new(String::new()),
             manifests_in_flight: AtomicUsize::new(0),
             max_manifests_in_flight: AtomicUsize::new(0),
@@ -173,12 +179,28 @@ impl FakeRegistry {
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
     }
+
+    /// Every `Authorization` header it was sent, in order.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.shared.authorizations.lock().unwrap().clone()
+    }
+}
+
+/// Records the request's `Authorization` header, if it has one.
+fn record_authorization(shared: &Shared, headers: &HeaderMap) {
+    if let Some(v) = headers.get("authorization") {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        shared.authorizations.lock().unwrap().push(v);
+    }
 }
 
 fn challenge_for(shared: &Shared) -> Option<String> {
     let faults = shared.faults.lock().unwrap();
     if let Some(c) = &faults.challenge {
         return Some(c.clone());
+    }
+    if faults.basic_auth.is_some() {
+        return Some(r#"Basic realm="fake""#.to_string());
     }
     faults.token_uses.map(|_| {
         let host = shared.host.lock().unwrap();
@@ -192,6 +214,18 @@ fn challenge_for(shared: &Shared) -> Option<String> {
 /// None when the request may proceed; the 401 otherwise.
 fn check_auth(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     let challenge = challenge_for(shared)?;
+    let basic = shared.faults.lock().unwrap().basic_auth.clone();
+    if let Some((user, password)) = basic {
+        use base64::Engine as _;
+        let raw = format!("{user}:{password}");
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        );
+        if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str()) {
+            return None;
+        }
+    }
     let uses = shared.faults.lock().unwrap().token_uses;
     let token = headers
         .get("authorization")
@@ -231,6 +265,7 @@ async fn ping(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         requests.push("GET /v2/".into());
         requests.iter().filter(|r| *r == "GET /v2/").count() - 1
     };
+    record_authorization(&shared, &headers);
     if let Some(status) = shared.faults.lock().unwrap().ping_statuses.get(n) {
         return StatusCode::from_u16(*status).unwrap().into_response();
     }
@@ -270,6 +305,7 @@ async fn serve(
     if let Some(ua) = headers.get("user-agent").and_then(|v| v.to_str().ok()) {
         shared.user_agents.lock().unwrap().push(ua.to_string());
     }
+    record_authorization(&shared, &headers);
     if let Some(denied) = check_auth(&shared, &headers) {
         return denied;
     }
