@@ -2,13 +2,14 @@
 //! token-auth upstream: the first pull through it is served by it, never
 //! touches the upstream itself and stores what a direct pull stores; once
 //! it is warm, eight pulls at once into eight layouts (eight nodes) cost the
-//! upstream no blob byte more, only the cache's revalidation of the tag.
+//! upstream no blob byte more, only the cache's revalidation of the tag; and
+//! eight pulls at once into one shared layout fetch each blob once.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use super::{assert_pulled, contents, image_of, mirror, pull, pull_args};
-use crate::support::distribution_proxy::{PASSWORD, ProxySetup, USER, logged};
+use crate::support::distribution_proxy::{PASSWORD, ProxySetup, Served, USER, logged};
 use crate::support::{regpull_command, text, wait_until};
 
 const NODES: usize = 8;
@@ -132,5 +133,61 @@ async fn eight_nodes_pulling_at_once_from_a_warm_cache_cost_the_upstream_no_blob
     assert!(
         extra.manifest_requests <= NODES,
         "at most one manifest request per node: {since:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_pulls_into_one_shared_layout_fetch_each_blob_from_the_cache_once() {
+    let setup = ProxySetup::start().await;
+    let img = image_of(13, 3, 2 * super::MIB);
+    setup.push("team/app", "3", &img).await;
+    let upstream = setup.upstream.registry.host.clone();
+    let reference = format!("{upstream}/team/app:3");
+    let m = mirror(&upstream, &setup.cache.host);
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+
+    // Eight processes into one layout (a prefetch run on every node of a
+    // shared filesystem): the per-blob lock lets one fetch each blob while
+    // the others wait, then find it whole.
+    let children: Vec<_> = (0..NODES)
+        .map(|_| {
+            regpull_command(&pull_args(&reference, &shared, &[&m[0], &m[1]]))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut fetched = Vec::new();
+    for child in children {
+        let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert!(o.status.success(), "a pull failed: {}", text(&o.stderr));
+        let events = crate::support::json_doc::validate(&text(&o.stdout));
+        let done = crate::support::json_doc::of_type(&events, "blob_done");
+        fetched.extend(
+            done.iter()
+                .map(|e| e["digest"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_pulled(&shared, &img).await;
+    fetched.sort();
+    let mut expected: Vec<String> = std::iter::once(&img.config)
+        .chain(&img.layers)
+        .map(|b| b.digest.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(fetched, expected, "each blob fetched by one process only");
+    let size: u64 = std::iter::once(&img.config)
+        .chain(&img.layers)
+        .map(|b| b.bytes.len() as u64)
+        .sum();
+    let from_cache = Served::of(&logged(&setup.cache.log()));
+    assert_eq!(
+        from_cache.blob_bytes, size,
+        "the cache sent each blob once: {from_cache:?}"
     );
 }
