@@ -3,6 +3,8 @@
 //! both the cache (proxy mode) and the token-auth upstream, and regpull
 //! pulling with `--mirror UPSTREAM=CACHE` (docs/fleet.md quotes the figures):
 //!
+//! - (0) no cache: the nodes at once into one shared layout, straight from
+//!   the upstream;
 //! - (i) the floor: one cold pull through the cache alone;
 //! - (ii) one warming pull, then BENCH_NODES (default 8) pulls at once into
 //!   separate layouts, as a ratio of (i); and the same nodes with no warm-up;
@@ -162,6 +164,29 @@ async fn main() {
         version.unwrap_or_default(),
         regpull().display()
     );
+
+    // (0) No cache: the nodes at once into one shared layout, straight
+    // from the upstream (the per-blob lock lets one fetch each blob).
+    let s = b.setup().await;
+    let up = s.upstream.registry.host.clone();
+    let before = s.upstream_served().blob_bytes;
+    let shared: Vec<Vec<String>> = (0..b.nodes)
+        .map(|_| {
+            let mut args = vec!["pull".to_string(), format!("{up}/fleet/app:1"), "-o".into()];
+            args.push(b.dir.path().join("shared").display().to_string());
+            args.extend(["-q", "--username", USER, "--password", PASSWORD].map(String::from));
+            args
+        })
+        .collect();
+    b.pull_all(shared).await;
+    let direct = s.upstream_served().blob_bytes - before;
+    println!(
+        "(0)   {} pulls at once into one shared layout, no cache: upstream sent {} = {:.2}x the image",
+        b.nodes,
+        mib(direct),
+        direct as f64 / size as f64
+    );
+    drop(s);
 
     // (i) One cold pull through the cache.
     let s = b.setup().await;
