@@ -63,14 +63,15 @@ pub async fn resolve_all(
     for w in wanted {
         pinned.push(current::check(layout, None, &w.reference, &w.selection).await);
     }
-    let origins: Vec<Result<Vec<Origin>, PullError>> = wanted
+    // Boxed: a failure here is rare, and PullError is large.
+    let origins: Vec<Result<Vec<Origin>, Box<PullError>>> = wanted
         .iter()
         .map(|w| {
             let r = &w.reference;
             let sources = opts
                 .hosts
                 .sources(r)
-                .map_err(|e| PullError::new(r, None, ImageError::Sources(e)))?;
+                .map_err(|e| Box::new(PullError::new(r, None, ImageError::Sources(e))))?;
             Ok(connections.add(r, &sources))
         })
         .collect();
@@ -81,7 +82,8 @@ pub async fn resolve_all(
             .zip(pinned)
             .zip(origins)
             .map(|((w, pinned), origins)| async move {
-                resolve_one(layout, w, pinned, origins?, connections, opts, progress).await
+                let origins = origins.map_err(|e| *e)?;
+                resolve_one(layout, w, pinned, origins, connections, opts, progress).await
             });
     // A list of hundreds of images must not become hundreds of simultaneous
     // manifest requests: registries rate-limit bursts.
