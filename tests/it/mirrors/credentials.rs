@@ -68,7 +68,7 @@ impl World {
         let p = pull_env(&format!("{upstream}/team/app:1"), &out, &args, env).await;
         p.assert_success();
         assert_pulled(&out, &self.img).await;
-        assert_eq!(p.resolved_sources(), [upstream.clone()]);
+        assert_eq!(p.resolved_sources(), std::slice::from_ref(upstream));
         p.assert_blobs_from(upstream);
         p
     }

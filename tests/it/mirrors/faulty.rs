@@ -80,7 +80,7 @@ fn status_of(skip: &Value) -> Option<u64> {
 /// The mirror was skipped for the manifest: everything came from the upstream.
 fn skipped_for_the_manifest(w: &World, p: &Pull, mirror_host: &str) -> Option<u64> {
     let skip = p.skip_of(mirror_host, "manifest of ");
-    assert_eq!(p.resolved_sources(), [w.upstream.host.clone()]);
+    assert_eq!(p.resolved_sources(), std::slice::from_ref(&w.upstream.host));
     // Blobs are asked of the mirror first all the same (it may hold them by
     // digest); in the end they come from the upstream.
     p.assert_blobs_from(&w.upstream.host);
@@ -90,7 +90,7 @@ fn skipped_for_the_manifest(w: &World, p: &Pull, mirror_host: &str) -> Option<u6
 /// The manifest came from the mirror and each of `blobs` was skipped there
 /// for the upstream; returns the skips' statuses.
 fn skipped_for_blobs(w: &World, p: &Pull, blobs: &[String]) -> Vec<Option<u64>> {
-    assert_eq!(p.resolved_sources(), [w.mirror.host.clone()]);
+    assert_eq!(p.resolved_sources(), std::slice::from_ref(&w.mirror.host));
     let sources = p.blob_sources();
     blobs
         .iter()
@@ -127,7 +127,7 @@ async fn a_mirror_that_is_down_is_skipped_when_connecting() {
     let p = w.pull_via(&down, &["--retries", "0"]).await;
     let skip = p.skip_of(&down, "connecting");
     assert_eq!(status_of(skip), None, "no answer, no status: {skip}");
-    assert_eq!(p.resolved_sources(), [w.upstream.host.clone()]);
+    assert_eq!(p.resolved_sources(), std::slice::from_ref(&w.upstream.host));
     p.assert_blobs_from(&w.upstream.host);
 }
 
