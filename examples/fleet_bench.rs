@@ -179,6 +179,10 @@ async fn main() {
         })
         .collect();
     b.pull_all(shared).await;
+    // An answer is logged once it has ended, maybe after the client has it all.
+    wait_until("the upstream's log", Duration::from_secs(60), || {
+        s.upstream_served().blob_bytes - before >= size
+    });
     let direct = s.upstream_served().blob_bytes - before;
     println!(
         "(0)   {} pulls at once into one shared layout, no cache: upstream sent {} = {:.2}x the image",

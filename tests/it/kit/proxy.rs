@@ -36,8 +36,14 @@ async fn the_cache_serves_the_upstreams_blobs_and_the_upstreams_log_counts_them(
     );
     // Distribution 2.8 fetches a cold blob twice: once for the client, once
     // to store it; the log tells the cache's requests from regpull's.
-    let cold = setup.upstream_served().since(&before);
     let size = layer.bytes.len() as u64;
+    // An answer is logged once it has ended, maybe after the client has it all.
+    wait_until(
+        "the upstream's log to count the blob",
+        std::time::Duration::from_secs(30),
+        || setup.upstream_served().since(&before).blob_bytes >= size,
+    );
+    let cold = setup.upstream_served().since(&before);
     assert!(
         (1..=2).contains(&cold.blob_gets) && cold.blob_bytes == size * cold.blob_gets as u64,
         "{cold:?}"

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::{assert_pulled, contents, image_of, mirror, pull, pull_args};
 use crate::support::distribution_proxy::{PASSWORD, ProxySetup, Served, USER, logged};
+use crate::support::image::TestImage;
 use crate::support::{regpull_command, text, wait_until};
 
 const NODES: usize = 8;
@@ -32,22 +33,21 @@ async fn the_first_pull_through_a_cache_is_served_by_it_and_matches_a_direct_pul
     assert_eq!(blobs.len(), 4, "config and three layers: {blobs:?}");
     assert_pulled(&via, &img).await;
 
-    // Everything the upstream served went to the cache: regpull never asked it.
+    // The cache fetched every blob from the upstream (Distribution logs an
+    // answer once it has ended, which may be after the client has it all)...
+    let size = blob_bytes(&img);
+    wait_until(
+        "the upstream's log to count every blob sent to the cache",
+        Duration::from_secs(60),
+        || setup.upstream_served().since(&before).blob_bytes >= size,
+    );
+    // ...and regpull never asked the upstream anything.
     let log = setup.upstream.registry.log();
     let asked: Vec<_> = logged(&log)
         .into_iter()
         .filter(|r| r.by_regpull())
         .collect();
     assert!(asked.is_empty(), "regpull asked the upstream: {asked:?}");
-    let cold = setup.upstream_served().since(&before);
-    let size: u64 = std::iter::once(&img.config)
-        .chain(&img.layers)
-        .map(|b| b.bytes.len() as u64)
-        .sum();
-    assert!(
-        cold.blob_bytes >= size,
-        "the cache fetched every blob from the upstream: {cold:?} for {size} bytes"
-    );
 
     // A direct pull, with the upstream's credentials, stores the same.
     let direct = dir.path().join("direct");
@@ -181,13 +181,24 @@ async fn eight_pulls_into_one_shared_layout_fetch_each_blob_from_the_cache_once(
         .collect();
     expected.sort();
     assert_eq!(fetched, expected, "each blob fetched by one process only");
-    let size: u64 = std::iter::once(&img.config)
-        .chain(&img.layers)
-        .map(|b| b.bytes.len() as u64)
-        .sum();
-    let from_cache = Served::of(&logged(&setup.cache.log()));
+    let size = blob_bytes(&img);
+    let from_cache = || Served::of(&logged(&setup.cache.log()));
+    wait_until(
+        "the cache's log to count the blobs it sent",
+        Duration::from_secs(60),
+        || from_cache().blob_bytes >= size,
+    );
+    let from_cache = from_cache();
     assert_eq!(
         from_cache.blob_bytes, size,
         "the cache sent each blob once: {from_cache:?}"
     );
+}
+
+/// The bytes of an image's config and layers.
+fn blob_bytes(img: &TestImage) -> u64 {
+    std::iter::once(&img.config)
+        .chain(&img.layers)
+        .map(|b| b.bytes.len() as u64)
+        .sum()
 }

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use super::{MIB, assert_pulled, image_of, mirror, pull_args};
-use crate::support::distribution_proxy::{PASSWORD, ProxySetup, USER, logged};
+use crate::support::distribution_proxy::{Logged, PASSWORD, ProxySetup, USER, logged};
 use crate::support::json_doc::{of_type, validate};
 use crate::support::relay::Relay;
 use crate::support::{regpull_command, text, wait_until};
@@ -106,13 +106,23 @@ async fn a_cache_killed_mid_pull_is_skipped_and_the_upstream_sends_only_the_rest
         "the upstream took over from the {kept} bytes kept: blob_start resumed_from {starts:?}"
     );
 
-    // What regpull asked of the upstream for the layer: ranges of the rest.
-    let log = setup.upstream.registry.log();
-    let asked: Vec<_> = logged(&log)
-        .into_iter()
-        .filter(|r| r.by_regpull() && r.method == "GET" && r.uri.contains(&digest))
-        .collect();
-    let served: u64 = asked.iter().map(|r| r.written).sum();
+    // What regpull asked of the upstream for the layer: ranges of the rest,
+    // at least what it lacked (Distribution logs an answer once it has
+    // ended, which may be after the client has it all).
+    let asked = || -> Vec<_> {
+        logged(&setup.upstream.registry.log())
+            .into_iter()
+            .filter(|r| r.by_regpull() && r.method == "GET" && r.uri.contains(&digest))
+            .collect()
+    };
+    let sent = |asked: &[Logged]| -> u64 { asked.iter().map(|r| r.written).sum() };
+    wait_until(
+        "the upstream's log to count what regpull lacked",
+        Duration::from_secs(60),
+        || sent(&asked()) >= SIZE - starts[1],
+    );
+    let asked = asked();
+    let served = sent(&asked);
     assert!(
         !asked.is_empty() && asked.iter().all(|r| r.status == 206),
         "the upstream was asked for ranges: {asked:#?}"
