@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use regpull::Secret;
 use regpull::auth::names::{NGC, NGC_USERNAME};
 use regpull::auth::{
-    AuthFile, Chain, ConfigStore, Credential, DockerConfig, EcrSource, EnrootCredentials,
-    EnvSource, FlagSource, GoogleApplicationCredentials, LocalSource, Lookup, RegistryName,
+    AuthError, AuthFile, Chain, ConfigStore, Credential, DockerConfig, EcrSource,
+    EnrootCredentials, EnvSource, FlagSource, GoogleApplicationCredentials, LocalSource, Lookup,
+    RegistryName,
 };
 use regpull::hosts::{DEFAULT_HOSTS_DIR, HostsConfig, LoadOptions};
 use regpull::pull::PullOptions;
@@ -140,10 +141,17 @@ pub fn credential_chain(args: &CredentialArgs, refs: &[ImageRef]) -> Result<Chai
     };
     let home = var("HOME").unwrap_or_default();
     let mut chain = Chain::new();
+    // Flags and the environment name no registry: they are for the images'
+    // registries, never for a mirror or cache on the way (docs/mirrors.md).
+    let registries: Vec<RegistryName> =
+        refs.iter().map(|r| RegistryName::new(r.domain())).collect();
     if let Some(flags) = flag_source(args, refs)? {
-        chain.push(flags);
+        chain.push(ImagesRegistries::new(&registries, flags));
     }
-    chain.push(EnvSource::new(env.clone()));
+    chain.push(ImagesRegistries::new(
+        &registries,
+        EnvSource::new(env.clone()),
+    ));
     if let Some(file) = &args.auth_file {
         chain.push(AuthFile::new(file, "--auth-file", true));
     }
@@ -164,6 +172,39 @@ pub fn credential_chain(args: &CredentialArgs, refs: &[ImageRef]) -> Result<Chai
         "GOOGLE_APPLICATION_CREDENTIALS",
     )));
     Ok(chain)
+}
+
+/// A credential source that names no registry, answering only for the
+/// registries the images are on: a mirror or pull-through cache they are
+/// fetched through is asked of the credential files alone, under its own host.
+struct ImagesRegistries<S> {
+    registries: Vec<RegistryName>,
+    inner: S,
+}
+
+impl<S> ImagesRegistries<S> {
+    fn new(registries: &[RegistryName], inner: S) -> Self {
+        ImagesRegistries {
+            registries: registries.to_vec(),
+            inner,
+        }
+    }
+}
+
+impl<S: LocalSource> LocalSource for ImagesRegistries<S> {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    fn read(&self, registry: &RegistryName) -> Result<Lookup, AuthError> {
+        if self.registries.is_empty() || self.registries.contains(registry) {
+            return self.inner.read(registry);
+        }
+        Ok(Lookup::NotFound(format!(
+            "{} is not the images' registry (a mirror's credentials come from credential files)",
+            registry.domain
+        )))
+    }
 }
 
 fn flag_source(args: &CredentialArgs, refs: &[ImageRef]) -> Result<Option<FlagSource>, Error> {

@@ -63,6 +63,7 @@ pub async fn resolve_all(
     for w in wanted {
         pinned.push(current::check(layout, None, &w.reference, &w.selection).await);
     }
+    // Boxed: a failure here is rare, and PullError is large.
     let origins: Vec<Result<Vec<Origin>, Box<PullError>>> = wanted
         .iter()
         .map(|w| {
@@ -81,16 +82,8 @@ pub async fn resolve_all(
             .zip(pinned)
             .zip(origins)
             .map(|((w, pinned), origins)| async move {
-                resolve_one(
-                    layout,
-                    w,
-                    pinned,
-                    origins.map_err(|e| *e)?,
-                    connections,
-                    opts,
-                    progress,
-                )
-                .await
+                let origins = origins.map_err(|e| *e)?;
+                resolve_one(layout, w, pinned, origins, connections, opts, progress).await
             });
     // A list of hundreds of images must not become hundreds of simultaneous
     // manifest requests: registries rate-limit bursts.

@@ -134,6 +134,7 @@ impl RegistryError {
             RegistryError::Status { status, .. } | RegistryError::TokenRefused { status, .. } => {
                 Some(*status)
             }
+            RegistryError::Unauthorized { .. } => Some(401),
             _ => None,
         }
     }

@@ -18,6 +18,7 @@ mod interop;
 mod kit;
 mod layout;
 mod manage;
+mod mirrors;
 mod prefetch;
 mod protocol;
 mod pull;

@@ -1,8 +1,10 @@
 //! The test kit's own simulators do what the tests and benchmarks that use
 //! them rely on: here, the object store's per-connection cap, its `Range`
 //! answers and its count of the bytes it sent; the object store's faults and
-//! the fake registry's ranges and redirects in the modules below.
+//! the fake registry's ranges and redirects, the pull-through cache and the
+//! relay in the modules below.
 
+mod proxy;
 mod registry;
 mod store_faults;
 

@@ -1,5 +1,7 @@
 //! The real CNCF Distribution registry (`docker-registry serve CONFIG`), started on
-//! a free loopback port in open, htpasswd-over-TLS or token mode.
+//! a free loopback port in open, htpasswd-over-TLS or token mode, or (with
+//! [`Distribution::start_with`] and `distribution_proxy.rs`) as a pull-through
+//! cache.
 
 use std::fs;
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ pub struct Distribution {
 
 impl Distribution {
     pub fn start(auth: Auth, tls: bool) -> Self {
+        Self::start_with(auth, tls, "")
+    }
+
+    /// As [`Distribution::start`], with `extra` appended to the configuration
+    /// (top-level YAML sections, e.g. `proxy:`).
+    pub fn start_with(auth: Auth, tls: bool, extra: &str) -> Self {
         require_tool("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let mut config = format!(
@@ -75,6 +83,7 @@ impl Distribution {
                 ));
             }
         }
+        config.push_str(extra);
         let config_path = dir.path().join("config.yml");
         fs::write(&config_path, config).unwrap();
         let log_path = dir.path().join("registry.log");
@@ -97,6 +106,18 @@ impl Distribution {
 
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// Where the registry keeps its content (the filesystem driver's root).
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// SIGKILLs the registry, as a node or a container dying would, and
+    /// reaps it: nothing of it answers afterwards.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
     }
 }
 

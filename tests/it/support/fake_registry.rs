@@ -16,7 +16,10 @@ use serde_json::json;
 
 use super::image::{Blob, TestImage};
 
+mod auth;
 mod blob;
+
+use auth::{check_auth, record_authorization};
 
 /// Misbehaviours to switch on.
 #[derive(Default, Clone)]
@@ -64,6 +67,9 @@ pub struct Faults {
     pub ping_statuses: Vec<u16>,
     /// Answer the first token requests with these statuses, in order.
     pub token_statuses: Vec<u16>,
+    /// Require HTTP Basic with this user and password (a challenge
+    /// `Basic realm="fake"` otherwise), as a mirror with logins of its own does.
+    pub basic_auth: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -87,6 +93,8 @@ pub struct Shared {
     blob_requests: Mutex<HashMap<String, usize>>,
     blob_requests_total: AtomicUsize,
     pub user_agents: Mutex<Vec<String>>,
+    /// Every `Authorization` header sent to `/v2/` and below, as sent.
+    pub authorizations: Mutex<Vec<String>>,
     host: Mutex<String>,
     /// Manifest requests being answered now, and the most there ever were.
     manifests_in_flight: AtomicUsize,
@@ -113,6 +121,7 @@ impl FakeRegistry {
             blob_requests: Mutex::new(HashMap::new()),
             blob_requests_total: AtomicUsize::new(0),
             user_agents: Mutex::new(Vec::new()),
+            authorizations: Mutex::new(Vec::new()),
             host: Mutex::new(String::new()),
             manifests_in_flight: AtomicUsize::new(0),
             max_manifests_in_flight: AtomicUsize::new(0),
@@ -173,56 +182,11 @@ impl FakeRegistry {
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
     }
-}
 
-fn challenge_for(shared: &Shared) -> Option<String> {
-    let faults = shared.faults.lock().unwrap();
-    if let Some(c) = &faults.challenge {
-        return Some(c.clone());
+    /// Every `Authorization` header it was sent, in order.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.shared.authorizations.lock().unwrap().clone()
     }
-    faults.token_uses.map(|_| {
-        let host = shared.host.lock().unwrap();
-        match &faults.token_service {
-            Some(service) => format!(r#"Bearer realm="http://{host}/token",service="{service}""#),
-            None => format!(r#"Bearer realm="http://{host}/token""#),
-        }
-    })
-}
-
-/// None when the request may proceed; the 401 otherwise.
-fn check_auth(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
-    let challenge = challenge_for(shared)?;
-    let uses = shared.faults.lock().unwrap().token_uses;
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    if let (Some(limit), Some(t)) = (uses, token) {
-        let mut used = shared.token_use.lock().unwrap();
-        if let Some(n) = used.get_mut(&t) {
-            if *n < limit {
-                *n += 1;
-                return None;
-            }
-            if let Some(status) = shared.faults.lock().unwrap().expired_status {
-                let body = json!({"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]});
-                return Some(
-                    (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response(),
-                );
-            }
-        }
-    }
-    let mut resp = (
-        StatusCode::UNAUTHORIZED,
-        axum::Json(json!({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})),
-    )
-        .into_response();
-    resp.headers_mut().insert(
-        "www-authenticate",
-        HeaderValue::from_str(&challenge).unwrap(),
-    );
-    Some(resp)
 }
 
 async fn ping(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
@@ -231,6 +195,7 @@ async fn ping(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         requests.push("GET /v2/".into());
         requests.iter().filter(|r| *r == "GET /v2/").count() - 1
     };
+    record_authorization(&shared, &headers);
     if let Some(status) = shared.faults.lock().unwrap().ping_statuses.get(n) {
         return StatusCode::from_u16(*status).unwrap().into_response();
     }
@@ -270,6 +235,7 @@ async fn serve(
     if let Some(ua) = headers.get("user-agent").and_then(|v| v.to_str().ok()) {
         shared.user_agents.lock().unwrap().push(ua.to_string());
     }
+    record_authorization(&shared, &headers);
     if let Some(denied) = check_auth(&shared, &headers) {
         return denied;
     }

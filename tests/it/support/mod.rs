@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod distribution;
+pub mod distribution_proxy;
 pub mod fake_registry;
 pub mod image;
 pub mod json_doc;
@@ -10,6 +11,7 @@ pub mod layers;
 pub mod object_store;
 pub mod push;
 pub mod range;
+pub mod relay;
 pub mod sigv4;
 pub mod tls_serve;
 pub mod token_server;
