@@ -86,6 +86,12 @@ impl Connections {
             .collect()
     }
 
+    /// Whether connecting to `origin`'s source was tried and failed (it was
+    /// reported then; later uses skip it quietly).
+    pub fn failed(&self, origin: &Origin) -> bool {
+        matches!(origin.link.cell.get(), Some(Err(_)))
+    }
+
     /// The connection to `origin`'s source, made once.
     pub async fn get(&self, origin: &Origin, progress: &dyn Progress) -> Connection {
         let link = &origin.link;

@@ -98,6 +98,21 @@ pub async fn download_all(
                 if all_failed(&candidate.images) {
                     continue;
                 }
+                // Images another source may still serve wait for it.
+                let later: HashSet<usize> = job.sources[n + 1..]
+                    .iter()
+                    .flat_map(|c| c.images.iter().copied())
+                    .collect();
+                let orphaned: Vec<usize> = candidate
+                    .images
+                    .iter()
+                    .copied()
+                    .filter(|i| !later.contains(i))
+                    .collect();
+                // A mirror that could not be reached was reported once.
+                if orphaned.is_empty() && connections.failed(&candidate.origin) {
+                    continue;
+                }
                 let e = match fetch_from(layout, &job, candidate, connections, policy, progress)
                     .await
                 {
@@ -120,18 +135,7 @@ pub async fn download_all(
                     }
                     break;
                 }
-                // Images another source may still serve wait for it; the
-                // rest fail with this error.
-                let later: HashSet<usize> = job.sources[n + 1..]
-                    .iter()
-                    .flat_map(|c| c.images.iter().copied())
-                    .collect();
-                let orphaned: Vec<usize> = candidate
-                    .images
-                    .iter()
-                    .copied()
-                    .filter(|i| !later.contains(i))
-                    .collect();
+                // Images no later source serves fail with this error.
                 if orphaned.is_empty() {
                     let what = format!("blob {}", job.blob.digest);
                     let host = &candidate.origin.source.host;
