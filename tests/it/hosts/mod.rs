@@ -2,6 +2,7 @@
 //! `--mirror`, read from real files in a temporary directory and resolved
 //! into ordered sources.
 
+mod cli;
 mod files;
 mod hosts_toml;
 mod order;
