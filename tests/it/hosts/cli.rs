@@ -68,3 +68,46 @@ async fn an_unknown_field_is_a_note_and_the_mirror_it_names_serves() {
         upstream.requests()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_containerd_hosts_toml_mirror_serves_and_one_without_resolve_waits_for_a_digest() {
+    let upstream = FakeRegistry::start(Faults::default()).await;
+    let mirror = FakeRegistry::start(Faults::default()).await;
+    let img = image::image("linux", "amd64", &[&[("f", b"hosts.toml")]]);
+    upstream.add_image("team/app", "1", &img);
+    mirror.add_image("team/app", "1", &img);
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("certs.d").join(&upstream.host);
+    std::fs::create_dir_all(&hosts).unwrap();
+    // Pull only: the mirror may serve content by digest, not say what a tag is.
+    std::fs::write(
+        hosts.join("hosts.toml"),
+        format!(
+            "server = \"http://{}\"\n\n[host.\"http://{}\"]\ncapabilities = [\"pull\"]\n",
+            upstream.host, mirror.host
+        ),
+    )
+    .unwrap();
+    let hosts_dir = dir.path().join("certs.d").display().to_string();
+    let out = dir.path().join("oci");
+    let extra = ["--json", "--hosts-dir", hosts_dir.as_str()];
+    let o = pull_from(&upstream.host, "team/app:1", &out, &extra).await;
+    let stdout = text(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        stdout.contains(&format!("\"source\":\"{}\"", upstream.host)),
+        "the tag is the upstream's to resolve: {stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "\"source\":\"{}\",\"type\":\"blob_source\"",
+            mirror.host
+        )),
+        "blobs come from the mirror: {stdout}"
+    );
+    assert!(
+        upstream.requests().iter().all(|r| !r.contains("/blobs/")),
+        "no blob from the upstream: {:?}",
+        upstream.requests()
+    );
+}
