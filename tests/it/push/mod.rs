@@ -2,8 +2,9 @@
 //! (htpasswd over TLS, token, open): images read back by skopeo and pulled
 //! back by regpull with the same digests (`images.rs`), re-runs, mounts,
 //! a killed push and chunks (`reruns.rs`), `--to` mirrors (`mirror.rs`), bad
-//! input and refused credentials (`failures.rs`). A module per concern,
-//! sharing the fixtures below.
+//! input and refused credentials (`failures.rs`); a broken chunk resumed at
+//! the kit's fake registry, which keeps what it received (`resume.rs`). A
+//! module per concern, sharing the fixtures below.
 
 use crate::support;
 
@@ -11,6 +12,7 @@ mod failures;
 mod images;
 mod mirror;
 mod reruns;
+mod resume;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! An in-process registry for what the real one cannot be made to do: lie about
 //! digests and sizes, send oversized manifests or garbage challenges, expire
-//! tokens mid-pull, stall. It speaks the same Registry v2 wire protocol, so
+//! tokens mid-pull, stall, keep the bytes of a pushed chunk that broke
+//! (`upload.rs`, the push side). It speaks the same Registry v2 wire protocol, so
 //! regpull's production code path is the one under test.
 
 use std::collections::HashMap;
@@ -18,8 +19,10 @@ use super::image::{Blob, TestImage};
 
 mod auth;
 mod blob;
+mod upload;
 
 use auth::{check_auth, record_authorization};
+pub use upload::UploadEvent;
 
 /// Misbehaviours to switch on.
 #[derive(Default, Clone)]
@@ -70,6 +73,10 @@ pub struct Faults {
     /// Require HTTP Basic with this user and password (a challenge
     /// `Basic realm="fake"` otherwise), as a mirror with logins of its own does.
     pub basic_auth: Option<(String, String)>,
+    /// The first blob PATCH that would take its upload past this many bytes
+    /// keeps the bytes up to it, then breaks (the rest of its body unread);
+    /// the upload keeps them, for a `GET` of it to report (`upload.rs`).
+    pub cut_patch_after: Option<u64>,
 }
 
 #[derive(Default)]
@@ -99,6 +106,7 @@ pub struct Shared {
     /// Manifest requests being answered now, and the most there ever were.
     manifests_in_flight: AtomicUsize,
     pub max_manifests_in_flight: AtomicUsize,
+    uploads: Mutex<upload::Uploads>,
 }
 
 pub struct FakeRegistry {
@@ -125,10 +133,17 @@ impl FakeRegistry {
             host: Mutex::new(String::new()),
             manifests_in_flight: AtomicUsize::new(0),
             max_manifests_in_flight: AtomicUsize::new(0),
+            uploads: Mutex::new(upload::Uploads::default()),
         });
         let app = Router::new()
             .route("/v2/", get(ping))
-            .route("/v2/{*rest}", get(serve))
+            .route(
+                "/v2/{*rest}",
+                get(serve)
+                    .post(upload::write)
+                    .patch(upload::write)
+                    .put(upload::write),
+            )
             .route("/token", get(token))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -181,6 +196,16 @@ impl FakeRegistry {
 
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// What it saw of blob uploads (pushes), in order.
+    pub fn upload_events(&self) -> Vec<UploadEvent> {
+        self.shared.uploads.lock().unwrap().events.clone()
+    }
+
+    /// The blob stored as `digest` (seeded or pushed).
+    pub fn blob(&self, digest: &str) -> Option<Vec<u8>> {
+        self.shared.store.lock().unwrap().blobs.get(digest).cloned()
     }
 
     /// Every `Authorization` header it was sent, in order.
@@ -238,6 +263,9 @@ async fn serve(
     record_authorization(&shared, &headers);
     if let Some(denied) = check_auth(&shared, &headers) {
         return denied;
+    }
+    if let Some((repo, id)) = rest.split_once("/blobs/uploads/") {
+        return upload::status(&shared, repo, id);
     }
     let faults = shared.faults.lock().unwrap().clone();
     if let (Some((status, code)), true) = (faults.manifest_error, rest.contains("/manifests/")) {
