@@ -118,6 +118,22 @@ pub fn check_conflicts(entries: &mut [Entry]) {
     }
 }
 
+/// The text of list file `path`, or of stdin for `-` (unless stdin already
+/// carries the password).
+pub fn read(path: &std::path::Path, password_stdin: bool) -> std::io::Result<String> {
+    if path.as_os_str() != "-" {
+        return std::fs::read_to_string(path);
+    }
+    if password_stdin {
+        return Err(std::io::Error::other(
+            "standard input already carries the password (--password-stdin)",
+        ));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! `regpull pull REF... [-f LIST]`: pull images into an OCI layout and say how
 //! each one fared.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -93,7 +93,7 @@ fn entries(args: &PullArgs) -> Result<Vec<Entry>, Error> {
     }
     for path in &args.file {
         let source = path.display().to_string();
-        let text = read_list(path, args).map_err(|e| {
+        let text = image_list::read(path, args.credentials.password_stdin).map_err(|e| {
             settings::usage(
                 format!("cannot read the image list {source}: {e}"),
                 Some("-f takes a file of references, one per line, or - for standard input"),
@@ -102,20 +102,6 @@ fn entries(args: &PullArgs) -> Result<Vec<Entry>, Error> {
         entries.extend(image_list::parse(&source, &text));
     }
     Ok(entries)
-}
-
-fn read_list(path: &std::path::Path, args: &PullArgs) -> std::io::Result<String> {
-    if path.as_os_str() != "-" {
-        return std::fs::read_to_string(path);
-    }
-    if args.credentials.password_stdin {
-        return Err(std::io::Error::other(
-            "standard input already carries the password (--password-stdin)",
-        ));
-    }
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
-    Ok(text)
 }
 
 /// Prints results, failures and the summary; picks the exit code.

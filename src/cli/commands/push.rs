@@ -129,7 +129,7 @@ fn mirror(
     let mut bad = Vec::new();
     for path in &args.file {
         let source = path.display().to_string();
-        let text = read_list(path, args).map_err(|e| {
+        let text = image_list::read(path, args.credentials.password_stdin).map_err(|e| {
             settings::usage(format!("cannot read the image list {source}: {e}"), None)
         })?;
         for entry in image_list::parse(&source, &text) {
@@ -225,20 +225,6 @@ fn find_all(
         });
     }
     Ok(found)
-}
-
-fn read_list(path: &std::path::Path, args: &PushArgs) -> std::io::Result<String> {
-    if path.as_os_str() != "-" {
-        return std::fs::read_to_string(path);
-    }
-    if args.credentials.password_stdin {
-        return Err(std::io::Error::other(
-            "standard input already carries the password (--password-stdin)",
-        ));
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-    Ok(text)
 }
 
 /// Prints results, failures and the summary; picks the exit code.
