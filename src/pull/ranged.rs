@@ -32,7 +32,7 @@ use super::error::ImageError;
 use super::hasher::Hasher;
 use super::pace::Pace;
 use super::progress::Progress;
-use super::stream::content_range;
+use super::stream::{Answer, content_range};
 use crate::layout::{BlobWriter, PlacedWriter};
 use crate::registry::{RegistryError, redact::redact};
 
@@ -53,8 +53,9 @@ pub enum Ranged {
     /// Every missing range is in the partial file, and hashed.
     Done,
     /// The server does not (or no longer) serve ranges: one stream from
-    /// here, starting with this answer when it is the whole blob.
-    Unranged(Option<Response>),
+    /// here, starting with this answer (and its connection) when it is the
+    /// whole blob.
+    Unranged(Option<Answer>),
 }
 
 /// Fetches every missing range of the blob. Takes the writer (a thread
@@ -81,7 +82,7 @@ pub async fn fetch(
             "blob {}: the server does not serve ranges; fetching it as one stream",
             blob.digest
         );
-        let whole = (first.status() == reqwest::StatusCode::OK).then_some(first);
+        let whole = (first.status() == reqwest::StatusCode::OK).then_some((first, slot));
         return (writer, Ok(Ranged::Unranged(whole)));
     }
     // From here on the partial file is written at offsets, and recorded.

@@ -6,6 +6,7 @@
 
 use futures_util::{FutureExt, StreamExt};
 use reqwest::Response;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::documents::BlobRef;
 use super::download::BlobSource;
@@ -17,6 +18,10 @@ use crate::registry::{RegistryError, redact::redact};
 /// Received bytes are written in batches of this size while data flows.
 const WRITE_BATCH: usize = 1 << 20;
 
+/// A response already in hand, with the connection slot it holds: read on
+/// without waiting for another slot, or its server would wait for us.
+pub type Answer = (Response, OwnedSemaphorePermit);
+
 /// Streams the rest of the blob into `writer`. `answer` is a response
 /// already in hand for it (a range probe the server answered whole).
 pub async fn transfer(
@@ -25,20 +30,21 @@ pub async fn transfer(
     writer: &mut BlobWriter,
     progress: &dyn Progress,
     received: &mut u64,
-    answer: Option<Response>,
+    answer: Option<Answer>,
 ) -> Result<(), ImageError> {
     let offset = writer.written();
     if offset == blob.size {
         return Ok(());
     }
-    let _slot = source.registry.connection_slot().await;
-    let resp = match answer {
-        Some(resp) => resp,
+    let (resp, _slot) = match answer {
+        Some(answer) => answer,
         None => {
-            source
+            let slot = source.registry.connection_slot().await;
+            let resp = source
                 .registry
                 .blob_range(&source.repository, &blob.digest, offset, None)
-                .await?
+                .await?;
+            (resp, slot)
         }
     };
     if offset > 0 && content_range(&resp).map(|r| r.0) != Some(offset) {
