@@ -3,11 +3,8 @@
 //! byte fetched once; `--connections 1` keeps one range open at a time, where
 //! the default keeps several.
 
-use std::time::Duration;
-
-use super::{MIB, SIZE, World, assert_pulled, assert_success, layer_answers};
+use super::{MIB, SIZE, World, assert_pulled, assert_success, most_open_at_once};
 use crate::support::fake_registry::Faults;
-use crate::support::object_store::Served;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranges_arriving_out_of_order_make_a_blob_that_verifies() {
@@ -41,35 +38,6 @@ async fn ranges_arriving_out_of_order_make_a_blob_that_verifies() {
         (SIZE..=SIZE + SIZE / 100).contains(&served),
         "{served} bytes served for a {SIZE}-byte blob: {answers:?}"
     );
-}
-
-/// The most answers with their bodies still going out at once, sampled
-/// while `pull` runs: an answer is open from when the store starts it until
-/// it has handed over its last byte. Sampling may miss a short overlap but
-/// never sees one that did not happen: a range's slot is only given up once
-/// its body has ended, so a client that keeps to one connection never has
-/// two answers open.
-async fn most_open_at_once(w: &World, extra: &'static [&'static str]) -> usize {
-    let open = |answers: &[Served]| {
-        answers
-            .iter()
-            .filter(|a| a.sent < a.end - a.start + 1)
-            .count()
-    };
-    let pull = {
-        let args = w.pull_args(extra);
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            crate::support::regpull(&args, None)
-        })
-    };
-    let mut most = 0;
-    while !pull.is_finished() {
-        most = most.max(open(&layer_answers(&w.store, &w.img)));
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    assert_success(&pull.await.unwrap());
-    most
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

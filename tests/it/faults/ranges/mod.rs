@@ -18,6 +18,7 @@ mod unranged;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -38,9 +39,16 @@ const REFERENCE: &str = "app:1";
 /// An image with one layer of `SIZE` incompressible bytes (stored as they
 /// are: a pull never unpacks them).
 pub fn big_image(seed: u64) -> TestImage {
-    let layer = Blob::new(OCI_LAYER_GZIP, noise(seed, SIZE as usize));
-    let diff_id = layer.digest.clone();
-    assemble("linux", "amd64", vec![layer], &[diff_id], json!({}))
+    big_layers(seed, 1)
+}
+
+/// An image of `count` such layers.
+pub fn big_layers(seed: u64, count: u64) -> TestImage {
+    let layers: Vec<Blob> = (0..count)
+        .map(|n| Blob::new(OCI_LAYER_GZIP, noise(seed * 16 + n, SIZE as usize)))
+        .collect();
+    let diff_ids: Vec<_> = layers.iter().map(|l| l.digest.clone()).collect();
+    assemble("linux", "amd64", layers, &diff_ids, json!({}))
 }
 
 /// A registry serving [`big_image`] and redirecting its blobs to an object
@@ -62,7 +70,11 @@ impl World {
     /// Blobs redirected to a store that caps each connection at
     /// `bytes_per_second`, with the registry's `faults` switched on.
     pub async fn start(seed: u64, cap: Option<u64>, faults: Faults) -> World {
-        let img = big_image(seed);
+        Self::serving(big_image(seed), cap, faults).await
+    }
+
+    /// The same around another image.
+    pub async fn serving(img: TestImage, cap: Option<u64>, faults: Faults) -> World {
         let reg = FakeRegistry::start(faults).await;
         let (repo, tag) = REFERENCE.split_once(':').unwrap();
         reg.add_image(repo, tag, &img);
@@ -117,6 +129,35 @@ impl World {
     pub fn record(&self) -> PathBuf {
         record_path(&self.partial())
     }
+}
+
+/// The most answers with their bodies still going out at once, sampled
+/// while `pull` runs: an answer is open from when the store starts it until
+/// it has handed over its last byte. Sampling may miss a short overlap but
+/// never sees one that did not happen: a range's slot is only given up once
+/// its body has ended, so a client that keeps to one connection never has
+/// two answers open.
+pub async fn most_open_at_once(w: &World, extra: &'static [&'static str]) -> usize {
+    let open = |answers: &[Served]| {
+        answers
+            .iter()
+            .filter(|a| a.sent < a.end - a.start + 1)
+            .count()
+    };
+    let pull = {
+        let args = w.pull_args(extra);
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::support::regpull(&args, None)
+        })
+    };
+    let mut most = 0;
+    while !pull.is_finished() {
+        most = most.max(open(&layer_answers(&w.store, &w.img)));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_success(&pull.await.unwrap());
+    most
 }
 
 /// `store`'s answers for `img`'s layer: the config is far smaller than any

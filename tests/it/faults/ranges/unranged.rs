@@ -1,11 +1,13 @@
 //! A server that ignores `Range` answers the first range asked for, the
 //! probe, with 200 and the whole blob: that answer is the download, one
 //! stream, and no byte is asked for twice. The same from an object store
-//! behind a redirect and from the registry itself.
+//! behind a redirect and from the registry itself. That answer keeps the
+//! connection it came on: with one connection allowed, no other blob's
+//! request is answered while it streams.
 
 use std::sync::atomic::Ordering;
 
-use super::{SIZE, World, assert_pulled, assert_success};
+use super::{SIZE, World, assert_pulled, assert_success, big_layers, most_open_at_once};
 use crate::support::fake_registry::Faults;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,4 +48,20 @@ async fn a_registry_that_ignores_range_serves_the_blob_as_one_stream() {
     assert_eq!(counts.get(&layer), Some(&1), "{counts:?}");
     let served = w.reg.shared.blob_bytes_served.load(Ordering::SeqCst);
     assert_eq!(served, SIZE + w.img.config.bytes.len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_answered_whole_keeps_its_connection_until_it_is_read() {
+    // Two big layers, one connection: the first layer's probe is answered
+    // whole. Were its connection given up between that answer and reading
+    // it, the second layer's probe would take it and both answers would be
+    // open at once, one of them waiting, unread, on the store.
+    let img = big_layers(603, 2);
+    let w = World::serving(img, Some(64_000_000), Faults::default()).await;
+    w.store.faults.lock().unwrap().ignore_range = true;
+    let most = most_open_at_once(&w, &["--connections", "1"]).await;
+    assert_pulled(&w.out, &w.img).await;
+    let answers = w.layer_answers();
+    assert_eq!(answers.len(), 2, "one whole answer per layer: {answers:?}");
+    assert_eq!(most, 1, "answers open at once: {answers:?}");
 }
