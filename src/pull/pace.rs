@@ -3,8 +3,11 @@
 //! cap, as CDNs have), double them; while they still help, add one; settle
 //! as soon as an addition did not help, back at the count before it (the
 //! link, the disk or the store's total is then the limit, and more
-//! connections would only cost requests). Pure: the caller measures, this
-//! decides.
+//! connections would only cost requests). Pure: the caller measures, over
+//! a [`Window`] that counts what the host delivered to the whole pull, not the
+//! blob's own share; this decides.
+
+use std::time::Instant;
 
 /// Ranges a big blob starts with: one, so a server that one stream already
 /// saturates (a registry on the same network) costs no extra requests.
@@ -82,9 +85,40 @@ impl Pace {
     }
 }
 
+/// One window the pace is measured over. It closes once the blob's own
+/// bytes fill as many pieces as it has ranges in flight; its throughput is
+/// what the whole pull received from the host meanwhile, not the blob's own
+/// share: a range that only took bandwidth from the pull's other blobs (or
+/// got what a finished blob left) is no gain.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    opened: Instant,
+    own: u64,
+    host: u64,
+}
+
+impl Window {
+    /// Opens at `opened`, with the blob's and the host's byte counts then.
+    pub fn open(opened: Instant, own: u64, host: u64) -> Self {
+        Window { opened, own, host }
+    }
+
+    /// Whether the blob received `ranges` pieces' worth since it opened.
+    pub fn full(&self, own: u64, ranges: usize, piece: u64) -> bool {
+        own - self.own >= ranges as u64 * piece
+    }
+
+    /// The host's throughput (bytes per second) from opening to `now`.
+    pub fn rate(&self, now: Instant, host: u64) -> f64 {
+        let seconds = now.duration_since(self.opened).as_secs_f64().max(1e-3);
+        (host - self.host) as f64 / seconds
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// Feeds a throughput curve (bytes/s by connection count) until settled.
     fn settle(max: usize, curve: impl Fn(usize) -> f64) -> (usize, Vec<usize>) {
@@ -128,6 +162,27 @@ mod tests {
     fn one_fast_stream_stays_at_the_start() {
         let (target, _) = settle(8, |_| 1e9);
         assert_eq!(target, START);
+    }
+
+    #[test]
+    fn a_window_measures_the_host_not_the_blob() {
+        let t0 = Instant::now();
+        let mib = 1u64 << 20;
+        // One blob's range over a second: 8 MiB of the host's 32 MiB.
+        let w = Window::open(t0, 0, 0);
+        assert!(!w.full(4 * mib, 1, 8 * mib));
+        assert!(w.full(8 * mib, 1, 8 * mib));
+        let one = w.rate(t0 + Duration::from_secs(1), 32 * mib);
+        // Two ranges: the blob gets 16 MiB, but only because another blob
+        // got 8 MiB less; the host still delivered 32 MiB.
+        let w = Window::open(t0, 8 * mib, 32 * mib);
+        assert!(w.full(24 * mib, 2, 8 * mib));
+        let two = w.rate(t0 + Duration::from_secs(1), 64 * mib);
+        assert_eq!(one, two);
+        let mut pace = Pace::new(8);
+        pace.observe(one);
+        pace.observe(two);
+        assert_eq!((pace.target(), pace.exploring()), (1, false));
     }
 
     #[test]

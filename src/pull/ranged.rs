@@ -30,7 +30,7 @@ use super::documents::BlobRef;
 use super::download::BlobSource;
 use super::error::ImageError;
 use super::hasher::Hasher;
-use super::pace::Pace;
+use super::pace::{Pace, Window};
 use super::progress::Progress;
 use super::stream::{Answer, content_range};
 use crate::layout::{BlobWriter, PlacedWriter};
@@ -165,7 +165,7 @@ impl Fetch<'_> {
         let mut in_flight = FuturesUnordered::new();
         let (start, end, answer, slot) = first;
         in_flight.push(self.piece(start, end, Some(answer), slot, hasher));
-        let mut window = (Instant::now(), 0u64);
+        let mut window = Window::open(Instant::now(), 0, registry.received());
         let mut failure = None;
         let mut unranged = false;
         loop {
@@ -197,19 +197,18 @@ impl Fetch<'_> {
                     failure.get_or_insert(e);
                 }
             }
-            let bytes = self.received.load(Ordering::Relaxed) - window.1;
-            if pace.exploring() && bytes >= pace.target() as u64 * PIECE {
-                let seconds = window.0.elapsed().as_secs_f64().max(1e-3);
-                let rate = bytes as f64 / seconds;
+            let own = self.received.load(Ordering::Relaxed);
+            if pace.exploring() && window.full(own, pace.target(), PIECE) {
+                let rate = window.rate(Instant::now(), registry.received());
                 pace.observe(rate);
                 tracing::debug!(
-                    "blob {}: {:.0} MB/s; {} range(s) at once from here{}",
+                    "blob {}: {:.0} MB/s from its host; {} range(s) at once from here{}",
                     self.blob.digest,
                     rate / 1e6,
                     pace.target(),
                     if pace.exploring() { "" } else { " (settled)" }
                 );
-                window = (Instant::now(), self.received.load(Ordering::Relaxed));
+                window = Window::open(Instant::now(), own, registry.received());
             }
         }
         if let Some(e) = failure {
@@ -285,6 +284,7 @@ impl Fetch<'_> {
             let room = (end - at - pending.len() as u64).min(chunk.len() as u64) as usize;
             pending.extend_from_slice(&chunk[..room]);
             self.received.fetch_add(room as u64, Ordering::Relaxed);
+            self.source.registry.add_received(room as u64);
             self.progress.blob_advanced(&self.blob.digest, room as u64);
             if pending.len() >= RANGE_BATCH {
                 flush(&mut at, &mut pending)?;

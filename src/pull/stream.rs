@@ -80,6 +80,7 @@ pub async fn transfer(
             }
         };
         *received += chunk.len() as u64;
+        source.registry.add_received(chunk.len() as u64);
         pending.extend_from_slice(&chunk);
         if pending.len() >= WRITE_BATCH {
             flush(writer, &mut pending)?;

@@ -10,6 +10,7 @@
 //! and callers repeat them through [`RetryPolicy::run`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -54,6 +55,11 @@ pub struct Registry {
     /// object stores it redirects to (`--connections`).
     slots: Arc<Semaphore>,
     connections: usize,
+    /// Blob bytes received from this registry and the stores it redirects
+    /// to, by every transfer of the pull: a blob trying more ranges measures
+    /// this, so that throughput it only took from the pull's other blobs
+    /// does not count as a gain.
+    received: AtomicU64,
     /// Where the API lives on the host: `/v2/` but for some mirrors.
     api_path: String,
 }
@@ -150,6 +156,7 @@ impl Registry {
             auth,
             slots: Arc::new(Semaphore::new(opts.connections.max(1))),
             connections: opts.connections.max(1),
+            received: AtomicU64::new(0),
             api_path: opts.api_path.clone(),
         })
     }
@@ -167,6 +174,17 @@ impl Registry {
     /// take more only while others are idle, never waiting for them.
     pub fn try_connection_slot(&self) -> Option<OwnedSemaphorePermit> {
         self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Counts blob bytes received from this registry (or a store it
+    /// redirected to).
+    pub fn add_received(&self, bytes: u64) {
+        self.received.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Blob bytes received from this registry so far, by all transfers.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     /// How many transfers may be open at once (`--connections`).
