@@ -199,7 +199,10 @@ impl Fetch<'_> {
             }
             let own = self.received.load(Ordering::Relaxed);
             if pace.exploring() && window.full(own, pace.target(), PIECE) {
-                let rate = window.rate(Instant::now(), registry.received());
+                // One reading closes this window and opens the next: no
+                // byte or instant falls between them.
+                let (now, host) = (Instant::now(), registry.received());
+                let rate = window.rate(now, host);
                 pace.observe(rate);
                 tracing::debug!(
                     "blob {}: {:.0} MB/s from its host; {} range(s) at once from here{}",
@@ -208,7 +211,7 @@ impl Fetch<'_> {
                     pace.target(),
                     if pace.exploring() { "" } else { " (settled)" }
                 );
-                window = Window::open(Instant::now(), own, registry.received());
+                window = Window::open(now, own, host);
             }
         }
         if let Some(e) = failure {
