@@ -21,8 +21,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
 use reqwest::{Response, Url};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -34,7 +34,7 @@ use super::pace::{Pace, Window};
 use super::progress::Progress;
 use super::stream::{Answer, content_range};
 use crate::layout::{BlobWriter, PlacedWriter};
-use crate::registry::{RegistryError, redact::redact};
+use crate::registry::{RegistryError, idle::BodyWatch, redact::redact};
 
 /// Blobs at least this big are fetched as ranges, where the server allows.
 pub const THRESHOLD: u64 = 16 << 20;
@@ -252,6 +252,7 @@ impl Fetch<'_> {
             return Ok(PieceEnd::Unranged);
         }
         let url = redact(resp.url());
+        let mut watch = BodyWatch::of(&resp);
         let mut body = resp.bytes_stream();
         let mut at = start;
         let mut pending: Vec<u8> = Vec::with_capacity(RANGE_BATCH);
@@ -267,11 +268,14 @@ impl Fetch<'_> {
         loop {
             // As for one stream: written out whenever nothing is ready, so
             // a stalled range never holds received bytes in memory.
-            let next = match body.next().now_or_never() {
+            let next = match watch.ready(&mut body) {
                 Some(next) => next,
                 None => {
                     flush(&mut at, &mut pending)?;
-                    body.next().await
+                    match watch.next(&mut body).await {
+                        Ok(next) => next,
+                        Err(s) => return Err(RegistryError::silent(url, s).into()),
+                    }
                 }
             };
             let Some(chunk) = next else { break };
@@ -279,7 +283,7 @@ impl Fetch<'_> {
                 Ok(chunk) => chunk,
                 Err(source) => {
                     flush(&mut at, &mut pending)?;
-                    return Err(RegistryError::Body { url, source }.into());
+                    return Err(RegistryError::body(url, source).into());
                 }
             };
             // Never past the range: a server cannot make one range

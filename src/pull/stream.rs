@@ -4,7 +4,6 @@
 //! The hash state carries on, so no byte is fetched twice when the server
 //! honours Range; a server that answers 200 instead of 206 starts it over.
 
-use futures_util::{FutureExt, StreamExt};
 use reqwest::Response;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -13,7 +12,7 @@ use super::download::BlobSource;
 use super::error::ImageError;
 use super::progress::Progress;
 use crate::layout::BlobWriter;
-use crate::registry::{RegistryError, redact::redact};
+use crate::registry::{RegistryError, idle::BodyWatch, redact::redact};
 
 /// Received bytes are written in batches of this size while data flows.
 const WRITE_BATCH: usize = 1 << 20;
@@ -58,17 +57,21 @@ pub async fn transfer(
         tracing::info!("blob {}: resuming at byte {offset}", blob.digest);
     }
     let url = redact(resp.url());
+    let mut watch = BodyWatch::of(&resp);
     let mut body = resp.bytes_stream();
     // Chunks are gathered into large writes while data flows, and written out
     // whenever the stream has nothing ready: a stalled or dying connection
     // never leaves received bytes in memory, where SIGKILL would lose them.
     let mut pending: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
     loop {
-        let next = match body.next().now_or_never() {
+        let next = match watch.ready(&mut body) {
             Some(next) => next,
             None => {
                 flush(writer, &mut pending)?;
-                body.next().await
+                match watch.next(&mut body).await {
+                    Ok(next) => next,
+                    Err(s) => return Err(RegistryError::silent(url, s).into()),
+                }
             }
         };
         let Some(chunk) = next else { break };
@@ -76,7 +79,7 @@ pub async fn transfer(
             Ok(c) => c,
             Err(source) => {
                 flush(writer, &mut pending)?;
-                return Err(RegistryError::Body { url, source }.into());
+                return Err(RegistryError::body(url, source).into());
             }
         };
         *received += chunk.len() as u64;

@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use reqwest::{Client, Url};
+use reqwest::Url;
 use tokio::time::Instant;
 
 use super::RegistryError;
 use super::auth_scheme::{AuthScheme, may_carry_credentials};
+use super::http::Http;
 use super::realm;
 use super::redact::redact;
 use super::token::{self, Token, TokenRequest};
@@ -27,7 +28,7 @@ type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
 pub struct Authorizer {
     host: String,
     base: Url,
-    http: Client,
+    http: Http,
     /// `--resolve` overrides: the realm check must see the addresses the
     /// requests will really go to.
     resolve: Vec<(String, SocketAddr)>,
@@ -42,7 +43,7 @@ impl Authorizer {
     pub fn new(
         host: &str,
         base: Url,
-        http: Client,
+        http: Http,
         resolve: Vec<(String, SocketAddr)>,
         login: (RegistryName, Arc<dyn Keychain>),
         found: Option<Found>,

@@ -1,9 +1,9 @@
 //! Reading response bodies with a ceiling, so no server can make us buffer without end.
 
-use futures_util::StreamExt;
 use reqwest::Response;
 
 use super::RegistryError;
+use super::idle::BodyWatch;
 use super::redact::redact;
 
 /// Reads the whole body, failing once it passes `limit` bytes (or a declared
@@ -19,12 +19,14 @@ pub async fn read_capped(resp: Response, limit: u64, what: &str) -> Result<Vec<u
         return Err(too_large());
     }
     let mut out = Vec::new();
+    let mut watch = BodyWatch::of(&resp);
     let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|source| RegistryError::Body {
-            url: url.clone(),
-            source,
-        })?;
+    while let Some(chunk) = watch
+        .next(&mut stream)
+        .await
+        .map_err(|s| RegistryError::silent(url.clone(), s))?
+    {
+        let chunk = chunk.map_err(|source| RegistryError::body(url.clone(), source))?;
         if out.len() as u64 + chunk.len() as u64 > limit {
             return Err(too_large());
         }

@@ -15,15 +15,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
-use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
+use reqwest::{RequestBuilder, Response, StatusCode, Url};
 
 use super::auth_scheme::{self, AuthScheme, describe};
 use super::authorizer::Authorizer;
 use super::body::read_error_body;
+use super::http::Http;
 use super::redact::redact;
 use super::retry::{Notice, RetryPolicy};
 use super::status::{is_expired, status_error};
-use super::transport::{self, ClientOptions, is_loopback_host};
+use super::transport::{ClientOptions, is_loopback_host};
 use super::{RegistryError, api_error};
 use crate::auth::{Keychain, RegistryName};
 
@@ -49,7 +50,7 @@ pub struct Login {
 pub struct Registry {
     host: String,
     base: Url,
-    pub(super) http: Client,
+    pub(super) http: Http,
     pub(super) auth: Authorizer,
     /// Bounds the blob transfers open at once to this registry and the
     /// object stores it redirects to (`--connections`).
@@ -93,7 +94,7 @@ impl Registry {
         if let Some(f) = &found {
             tracing::info!("credentials for {host} from {}", f.source);
         }
-        let http = transport::build(host, opts)?;
+        let http = Http::new(host, opts)?;
         let scheme = if opts.plain_http { "http" } else { "https" };
         tracing::info!("connecting to {scheme}://{host}{}", opts.api_path);
         let new =
@@ -131,7 +132,7 @@ impl Registry {
     fn new(
         host: &str,
         scheme: &str,
-        http: Client,
+        http: Http,
         opts: &ClientOptions,
         login: &Login,
         found: Option<crate::auth::Found>,
@@ -218,15 +219,10 @@ impl Registry {
     /// `GET /v2/`: does the registry answer, and how does it want to be authenticated?
     pub(super) async fn ping(&self) -> Result<(), RegistryError> {
         let url = self.url("v2/")?;
-        let resp =
-            self.http
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|source| RegistryError::Connect {
-                    url: redact(&url),
-                    source,
-                })?;
+        let resp = self
+            .http
+            .send(self.http.get(url.clone()), &url, None)
+            .await?;
         tracing::debug!("GET {} -> {}", redact(&url), resp.status().as_u16());
         match resp.status() {
             s if s.is_success() => Ok(()),
@@ -275,14 +271,15 @@ impl Registry {
             }
             Ok(builder)
         };
-        self.exchange(method, url, req.operation, &req.scope, &decorate)
+        self.exchange(method, url, req.operation, &req.scope, &decorate, None)
             .await
     }
 
     /// [`Registry::send`] to any URL of this registry (an upload's
     /// `Location`), with the request completed by `decorate`, which is called
     /// once per attempt (a body is made afresh each time). The credential goes
-    /// only to the registry's own origin.
+    /// only to the registry's own origin. `sending` counts the bytes of the
+    /// request's body gone out (an upload), which keeps its wait alive.
     pub(super) async fn exchange(
         &self,
         method: reqwest::Method,
@@ -290,6 +287,7 @@ impl Registry {
         operation: &str,
         scope: &str,
         decorate: &(dyn Fn(RequestBuilder) -> Result<RequestBuilder, RegistryError> + Sync),
+        sending: Option<&AtomicU64>,
     ) -> Result<Response, RegistryError> {
         let ours = self.serves(&url);
         for attempt in 0..2 {
@@ -302,13 +300,7 @@ impl Registry {
             if let Some(a) = &auth {
                 builder = builder.header(AUTHORIZATION, a.expose());
             }
-            let resp = builder
-                .send()
-                .await
-                .map_err(|source| RegistryError::Connect {
-                    url: redact(&url),
-                    source,
-                })?;
+            let resp = self.http.send(builder, &url, sending).await?;
             tracing::debug!(
                 "{method} {} -> {}",
                 redact(resp.url()),

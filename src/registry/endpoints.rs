@@ -110,16 +110,11 @@ impl Registry {
         start: u64,
         end: u64,
     ) -> Result<Response, RegistryError> {
-        let resp = self
+        let request = self
             .http
             .get(url.clone())
-            .header(RANGE, format!("bytes={start}-{end}"))
-            .send()
-            .await
-            .map_err(|source| RegistryError::Connect {
-                url: redact(url),
-                source,
-            })?;
+            .header(RANGE, format!("bytes={start}-{end}"));
+        let resp = self.http.send(request, url, None).await?;
         tracing::debug!("GET {} -> {}", redact(resp.url()), resp.status().as_u16());
         if resp.status().is_success() {
             return Ok(resp);

@@ -23,6 +23,11 @@ pub enum RegistryError {
         text: Option<String>,
         retry_after: Option<String>,
     },
+    #[error("{url} sent nothing for {} (--timeout)", seconds(*after))]
+    Silent {
+        url: String,
+        after: std::time::Duration,
+    },
     #[error("the connection to {url} broke while reading the response")]
     Body {
         url: String,
@@ -144,7 +149,9 @@ impl RegistryError {
             RegistryError::Connect { source, .. } if is_certificate_error(source) => {
                 ErrorClass::Usage
             }
-            RegistryError::Connect { .. } | RegistryError::Body { .. } => ErrorClass::Network,
+            RegistryError::Connect { .. }
+            | RegistryError::Body { .. }
+            | RegistryError::Silent { .. } => ErrorClass::Network,
             RegistryError::Status { status, errors, .. } => status_class(*status, errors),
             // A token server in trouble is as transient as the registry would be;
             // any other refusal is about the credential.
@@ -170,9 +177,27 @@ impl RegistryError {
         }
     }
 
+    /// The body from `url` (redacted) broke.
+    pub fn body(url: String, source: reqwest::Error) -> Self {
+        // reqwest's message may repeat the URL whole, query included.
+        RegistryError::Body {
+            url,
+            source: source.without_url(),
+        }
+    }
+
+    /// Nothing came from `url` (redacted) for the limit.
+    pub fn silent(url: String, silent: super::idle::Silent) -> Self {
+        RegistryError::Silent {
+            url,
+            after: silent.after,
+        }
+    }
+
     /// The server sent nothing for the read timeout (`--timeout`).
     pub fn is_idle_timeout(&self) -> bool {
         match self {
+            RegistryError::Silent { .. } => true,
             RegistryError::Connect { source, .. } | RegistryError::Body { source, .. } => {
                 source.is_timeout()
             }
@@ -202,4 +227,13 @@ fn is_certificate_error(e: &reqwest::Error) -> bool {
         source = s.source();
     }
     false
+}
+
+/// `30 s`, or `250ms` for a limit below a second (tests).
+fn seconds(d: std::time::Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{d:?}")
+    }
 }

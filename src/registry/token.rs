@@ -9,12 +9,13 @@
 
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::RegistryError;
 use super::body::{read_capped, read_error_body};
+use super::http::Http;
 use super::redact::redact;
 use crate::auth::Credential;
 use crate::secret::Secret;
@@ -60,7 +61,7 @@ pub struct TokenRequest<'a> {
     pub credential: Option<&'a Credential>,
 }
 
-pub async fn fetch(http: &Client, req: &TokenRequest<'_>) -> Result<Token, RegistryError> {
+pub async fn fetch(http: &Http, req: &TokenRequest<'_>) -> Result<Token, RegistryError> {
     let resp = match req.credential {
         Some(Credential::IdentityToken(refresh)) => {
             let form = oauth_form(
@@ -70,9 +71,9 @@ pub async fn fetch(http: &Client, req: &TokenRequest<'_>) -> Result<Token, Regis
                     ("refresh_token", refresh.expose()),
                 ],
             );
-            let resp = send(http.post(req.realm.clone()).form(&form), req.realm).await?;
+            let resp = send(http, http.post(req.realm.clone()).form(&form), req.realm).await?;
             if falls_back_to_get(resp.status()) {
-                send(get(http, req), req.realm).await?
+                send(http, get(http, req), req.realm).await?
             } else {
                 resp
             }
@@ -80,6 +81,7 @@ pub async fn fetch(http: &Client, req: &TokenRequest<'_>) -> Result<Token, Regis
         Some(c @ Credential::Basic { username, password }) => {
             let header = c.basic_header().expect("basic credential");
             let resp = send(
+                http,
                 get(http, req).header("Authorization", header.expose()),
                 req.realm,
             )
@@ -96,17 +98,17 @@ pub async fn fetch(http: &Client, req: &TokenRequest<'_>) -> Result<Token, Regis
                         ("password", password.expose()),
                     ],
                 );
-                send(http.post(req.realm.clone()).form(&form), req.realm).await?
+                send(http, http.post(req.realm.clone()).form(&form), req.realm).await?
             } else {
                 resp
             }
         }
-        None => send(get(http, req), req.realm).await?,
+        None => send(http, get(http, req), req.realm).await?,
     };
     parse_response(resp, req.realm).await
 }
 
-fn get(http: &Client, req: &TokenRequest<'_>) -> reqwest::RequestBuilder {
+fn get(http: &Http, req: &TokenRequest<'_>) -> reqwest::RequestBuilder {
     let mut url = req.realm.clone();
     {
         let mut q = url.query_pairs_mut();
@@ -143,13 +145,11 @@ fn falls_back_to_get(status: StatusCode) -> bool {
 }
 
 async fn send(
+    http: &Http,
     rb: reqwest::RequestBuilder,
     realm: &Url,
 ) -> Result<reqwest::Response, RegistryError> {
-    rb.send().await.map_err(|source| RegistryError::Connect {
-        url: redact(realm),
-        source,
-    })
+    http.send(rb, realm, None).await
 }
 
 async fn parse_response(resp: reqwest::Response, realm: &Url) -> Result<Token, RegistryError> {

@@ -1,4 +1,5 @@
-//! The HTTP client for one registry host: TLS roots, timeouts, redirects, proxy.
+//! The HTTP client for one registry host: TLS roots, connect timeout,
+//! redirects, proxy. Silence (`--timeout`) is watched by `idle.rs`.
 //!
 //! Trust: the system roots (rustls-native-certs, which honours `SSL_CERT_FILE` and
 //! `SSL_CERT_DIR` as OpenSSL and curl do), plus `--ca-cert` files, plus docker's
@@ -14,6 +15,7 @@ use std::time::Duration;
 use reqwest::{Certificate, Client, redirect};
 
 use super::RegistryError;
+use super::idle::IdleClock;
 
 /// Redirect hops followed before giving up (registries use one, to object storage).
 pub const MAX_REDIRECTS: usize = 5;
@@ -21,6 +23,9 @@ pub const MAX_REDIRECTS: usize = 5;
 /// Transfers per registry host: what CDNs that cap each connection need to
 /// fill a fast link, and what containerd's parallel layer fetch uses.
 pub const DEFAULT_CONNECTIONS: usize = 8;
+
+/// How long a connection may send nothing (`--timeout`).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How to connect: everything here comes from flags or defaults, never the environment.
 #[derive(Debug, Clone)]
@@ -34,8 +39,10 @@ pub struct ClientOptions {
     pub insecure: bool,
     /// Speak plain HTTP to the registry (`--plain-http`).
     pub plain_http: bool,
-    /// Abandon a connection that sends nothing for this long.
+    /// Abandon a connection that sends nothing for this long (`idle.rs`).
     pub read_timeout: Duration,
+    /// The clock that silence is measured with: tokio's, or a test's.
+    pub idle_clock: IdleClock,
     pub connect_timeout: Duration,
     /// Connect to this address whenever the host is asked for (`--resolve`): for
     /// mirrors behind split DNS, air-gapped sites, and tests.
@@ -55,7 +62,8 @@ impl Default for ClientOptions {
             certs_d: None,
             insecure: false,
             plain_http: false,
-            read_timeout: Duration::from_secs(30),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            idle_clock: IdleClock::default(),
             connect_timeout: Duration::from_secs(15),
             resolve: Vec::new(),
             connections: DEFAULT_CONNECTIONS,
@@ -72,7 +80,6 @@ pub fn build(host: &str, opts: &ClientOptions) -> Result<Client, RegistryError> 
     };
     let mut builder = Client::builder()
         .user_agent(opts.user_agent.clone())
-        .read_timeout(opts.read_timeout)
         .connect_timeout(opts.connect_timeout)
         .redirect(redirect_policy())
         .danger_accept_invalid_certs(opts.insecure);

@@ -18,25 +18,18 @@
 //! attempt (a 401 re-authenticates and sends again). Each method is one
 //! attempt; callers repeat them through [`super::retry::RetryPolicy::run`].
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
-use reqwest::{Body, Method, RequestBuilder, Response, StatusCode, Url};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
 use super::RegistryError;
 use super::client::Registry;
+use super::file_body::{FileSpan, file_body};
 use super::redact::redact;
 use crate::digest::Digest;
 
 /// The header a registry names its smallest accepted chunk with (OCI
 /// distribution-spec 1.1); ECR wants 5 MiB.
 const CHUNK_MIN_LENGTH: &str = "oci-chunk-min-length";
-
-/// How much of a file is read into one piece of a streamed body.
-const READ_PIECE: u64 = 1 << 20;
 
 /// The token scope for pushing to `repository` (a push reads too: HEAD).
 pub fn push_scope(repository: &str) -> String {
@@ -66,16 +59,6 @@ pub enum Mount {
     Upload(UploadSession),
 }
 
-/// Bytes `offset..offset+len` of a local file, as a request body. `sent`
-/// counts the bytes read into requests, for progress.
-#[derive(Debug, Clone)]
-pub struct FileSpan {
-    pub path: PathBuf,
-    pub offset: u64,
-    pub len: u64,
-    pub sent: Arc<AtomicU64>,
-}
-
 impl Registry {
     /// `HEAD /v2/REPO/blobs/DIGEST`: whether the repository holds the blob.
     pub async fn blob_exists(
@@ -87,7 +70,7 @@ impl Registry {
         let plain = |b: RequestBuilder| Ok(b);
         let scope = push_scope(repository);
         match self
-            .exchange(Method::HEAD, url, "checking blob", &scope, &plain)
+            .exchange(Method::HEAD, url, "checking blob", &scope, &plain, None)
             .await
         {
             Ok(_) => Ok(true),
@@ -110,6 +93,7 @@ impl Registry {
             "push access check (GET /v2/)",
             &scope,
             &plain,
+            None,
         )
         .await?;
         Ok(())
@@ -125,6 +109,7 @@ impl Registry {
                 "starting a blob upload",
                 &push_scope(repository),
                 &empty_body,
+                None,
             )
             .await?;
         self.session(&resp, "starting a blob upload", None)
@@ -145,7 +130,14 @@ impl Registry {
             .append_pair("from", from);
         let scope = mount_scope(repository, from);
         let resp = self
-            .exchange(Method::POST, url, "mounting a blob", &scope, &empty_body)
+            .exchange(
+                Method::POST,
+                url,
+                "mounting a blob",
+                &scope,
+                &empty_body,
+                None,
+            )
             .await?;
         if resp.status() == StatusCode::CREATED {
             return Ok(Mount::Mounted);
@@ -179,6 +171,7 @@ impl Registry {
                 what,
                 &push_scope(repository),
                 &decorate,
+                Some(&span.sent),
             )
             .await?;
         self.session(&resp, what, Some(session))
@@ -201,6 +194,7 @@ impl Registry {
                 what,
                 &push_scope(repository),
                 &plain,
+                None,
             )
             .await?;
         let range = header(&resp, "range");
@@ -240,7 +234,14 @@ impl Registry {
         };
         let what = "completing a blob upload";
         let resp = self
-            .exchange(Method::PUT, url, what, &push_scope(repository), &decorate)
+            .exchange(
+                Method::PUT,
+                url,
+                what,
+                &push_scope(repository),
+                &decorate,
+                rest.map(|span| &*span.sent),
+            )
             .await?;
         check_digest(&resp, what, digest)
     }
@@ -259,7 +260,14 @@ impl Registry {
             |b: RequestBuilder| Ok(b.header(CONTENT_TYPE, media_type).body(bytes.to_vec()));
         let what = "pushing a manifest";
         let resp = self
-            .exchange(Method::PUT, url, what, &push_scope(repository), &decorate)
+            .exchange(
+                Method::PUT,
+                url,
+                what,
+                &push_scope(repository),
+                &decorate,
+                None,
+            )
             .await?;
         check_digest(&resp, what, &Digest::sha256_of(bytes))
     }
@@ -276,7 +284,14 @@ impl Registry {
         let decorate = |b: RequestBuilder| Ok(b.header(ACCEPT, media_type));
         let scope = push_scope(repository);
         match self
-            .exchange(Method::HEAD, url, "checking manifest", &scope, &decorate)
+            .exchange(
+                Method::HEAD,
+                url,
+                "checking manifest",
+                &scope,
+                &decorate,
+                None,
+            )
             .await
         {
             Ok(resp) => {
@@ -339,32 +354,4 @@ fn check_digest(resp: &Response, what: &str, expected: &Digest) -> Result<(), Re
         }),
         _ => Ok(()),
     }
-}
-
-/// The span streamed from its file in pieces; a file shorter than the span
-/// fails the request rather than sending less than its Content-Length says.
-fn file_body(span: &FileSpan) -> Result<Body, RegistryError> {
-    let read_err = |source| RegistryError::ReadUpload {
-        path: span.path.clone(),
-        source,
-    };
-    let mut file = std::fs::File::open(&span.path).map_err(read_err)?;
-    file.seek(SeekFrom::Start(span.offset)).map_err(read_err)?;
-    let state = (Some(file), span.len, span.sent.clone());
-    let stream = futures_util::stream::try_unfold(state, |(file, left, sent)| async move {
-        let Some(mut file) = file.filter(|_| left > 0) else {
-            return Ok(None);
-        };
-        let want = left.min(READ_PIECE) as usize;
-        let (file, piece) = tokio::task::spawn_blocking(move || {
-            let mut piece = vec![0u8; want];
-            file.read_exact(&mut piece).map(|()| (file, piece))
-        })
-        .await
-        .map_err(std::io::Error::other)??;
-        sent.fetch_add(piece.len() as u64, Ordering::Relaxed);
-        let left = left - piece.len() as u64;
-        Ok::<_, std::io::Error>(Some((piece, (Some(file), left, sent))))
-    });
-    Ok(Body::wrap_stream(stream))
 }

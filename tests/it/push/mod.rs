@@ -13,6 +13,7 @@ mod images;
 mod mirror;
 mod reruns;
 mod resume;
+mod slow_link;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -19,7 +19,10 @@ use super::image::{Blob, TestImage};
 
 mod auth;
 mod blob;
+mod clock;
 mod upload;
+
+pub use clock::StallClock;
 
 use auth::{check_auth, record_authorization};
 pub use upload::UploadEvent;
@@ -77,6 +80,18 @@ pub struct Faults {
     /// keeps the bytes up to it, then breaks (the rest of its body unread);
     /// the upload keeps them, for a `GET` of it to report (`upload.rs`).
     pub cut_patch_after: Option<u64>,
+    /// Take the first bytes of each upload body in slowly (a slow uplink):
+    /// after each `every` bytes of the first `first`, wait `pause`; the rest
+    /// at once, so that what the client's socket buffers still hold when its
+    /// last piece has gone out is drained without delay.
+    pub upload_pace: Option<UploadPace>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct UploadPace {
+    pub every: usize,
+    pub pause: std::time::Duration,
+    pub first: usize,
 }
 
 #[derive(Default)]
@@ -107,6 +122,8 @@ pub struct Shared {
     manifests_in_flight: AtomicUsize,
     pub max_manifests_in_flight: AtomicUsize,
     uploads: Mutex<upload::Uploads>,
+    /// Paths of the answers `stall_blobs` stalled (for `StallClock`).
+    stalled: Mutex<Vec<String>>,
 }
 
 pub struct FakeRegistry {
@@ -134,6 +151,7 @@ impl FakeRegistry {
             manifests_in_flight: AtomicUsize::new(0),
             max_manifests_in_flight: AtomicUsize::new(0),
             uploads: Mutex::new(upload::Uploads::default()),
+            stalled: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/v2/", get(ping))
@@ -201,6 +219,11 @@ impl FakeRegistry {
     /// What it saw of blob uploads (pushes), in order.
     pub fn upload_events(&self) -> Vec<UploadEvent> {
         self.shared.uploads.lock().unwrap().events.clone()
+    }
+
+    /// The clock under which its stalls are waited out at once.
+    pub fn stall_clock(&self) -> Arc<StallClock> {
+        Arc::new(StallClock::new(self.shared.clone()))
     }
 
     /// The blob stored as `digest` (seeded or pushed).
@@ -344,6 +367,7 @@ async fn serve(
                 .into_response();
         };
         if faults.stall_blobs {
+            shared.stalled.lock().unwrap().push(format!("/v2/{rest}"));
             return blob::stalled(bytes.len());
         }
         if let Some(status) = faults.relative_redirect {

@@ -155,10 +155,19 @@ fn start(shared: &Shared, repo: &str) -> Response {
 
 /// Up to `limit` bytes of `body` (all of it when `None`); whether the body
 /// had more (it was cut).
-async fn read(body: Body, limit: Option<u64>) -> (Vec<u8>, bool) {
+async fn read(shared: &Shared, body: Body, limit: Option<u64>) -> (Vec<u8>, bool) {
+    let pace = shared.faults.lock().unwrap().upload_pace;
     let mut kept = Vec::new();
+    let mut paced = 0;
     let mut stream = body.into_data_stream();
     while let Some(frame) = stream.next().await {
+        if let Some(p) = pace {
+            let before = paced;
+            paced += frame.as_ref().map_or(0, |d| d.len());
+            for _ in (before.min(p.first) / p.every)..(paced.min(p.first) / p.every) {
+                tokio::time::sleep(p.pause).await;
+            }
+        }
         // A client that gave up: what came is what the upload holds.
         let Ok(data) = frame else { break };
         let room = limit.map_or(data.len(), |l| (l - kept.len() as u64) as usize);
@@ -206,7 +215,7 @@ async fn patch(shared: &Shared, repo: &str, id: &str, headers: &HeaderMap, body:
             _ => None,
         }
     };
-    let (bytes, cut) = read(body, limit).await;
+    let (bytes, cut) = read(shared, body, limit).await;
     let received = bytes.len() as u64;
     let mut uploads = shared.uploads.lock().unwrap();
     uploads.cut_done |= cut;
@@ -238,7 +247,7 @@ async fn finish(shared: &Shared, repo: &str, id: &str, digest: &str, body: Body)
     if !shared.uploads.lock().unwrap().sessions.contains_key(id) {
         return error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN");
     }
-    let (last, _) = read(body, None).await;
+    let (last, _) = read(shared, body, None).await;
     let mut uploads = shared.uploads.lock().unwrap();
     let Some((_, mut bytes)) = uploads.sessions.remove(id) else {
         return error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN");
@@ -277,7 +286,7 @@ async fn put_manifest(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    let (bytes, _) = read(body, None).await;
+    let (bytes, _) = read(shared, body, None).await;
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
