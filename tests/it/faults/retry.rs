@@ -11,6 +11,7 @@ use std::time::Duration;
 use regpull::auth::Anonymous;
 use regpull::pull::{self, PullOptions, Silent};
 use regpull::registry::ClientOptions;
+use regpull::registry::idle::IdleClock;
 use regpull::registry::retry::{RetryPolicy, Sleeper};
 use regpull::{ErrorClass, ImageRef, Layout, Platform};
 use support::fake_registry::{FakeRegistry, Faults};
@@ -45,6 +46,15 @@ struct Run {
 }
 
 async fn run(reg: &FakeRegistry, retries: u32) -> Run {
+    // The fault switch stalls instead of closing, so a short idle timeout cuts it.
+    let client = ClientOptions {
+        read_timeout: Duration::from_secs(1),
+        ..ClientOptions::default()
+    };
+    run_with(reg, retries, client).await
+}
+
+async fn run_with(reg: &FakeRegistry, retries: u32, client: ClientOptions) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let layout = Layout::open_or_create(dir.path().join("oci")).unwrap();
     let recorder = Arc::new(Recorder::default());
@@ -53,11 +63,7 @@ async fn run(reg: &FakeRegistry, retries: u32) -> Run {
         all_platforms: false,
         preserve_digests: false,
         jobs: 2,
-        // The fault switch stalls instead of closing, so a short idle timeout cuts it.
-        client: ClientOptions {
-            read_timeout: Duration::from_secs(1),
-            ..ClientOptions::default()
-        },
+        client,
         retry: RetryPolicy {
             retries,
             sleeper: recorder.clone(),
@@ -349,7 +355,10 @@ async fn attempts_that_advance_the_blob_do_not_use_up_the_budget() {
 }
 
 /// A server that stalls at the same byte on every attempt ends the blob after
-/// two idle timeouts, not after the whole budget of them.
+/// two idle timeouts, not after the whole budget of them: at the defaults
+/// (30 s of silence, five retries) about two minutes, not six times the
+/// timeout. The silences are waited out on the registry's own clock, not for
+/// real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stall_at_the_same_byte_ends_the_blob_after_two_timeouts() {
     let img = big_image();
@@ -359,9 +368,28 @@ async fn a_stall_at_the_same_byte_ends_the_blob_after_two_timeouts() {
     })
     .await;
     reg.add_image("app", "1", &img);
-    let r = run(&reg, 5).await;
+    let clock = reg.stall_clock();
+    let client = ClientOptions {
+        idle_clock: IdleClock::injected(clock.clone()),
+        ..ClientOptions::default()
+    };
+    let r = run_with(&reg, RetryPolicy::default().retries, client).await;
     let err = r.result.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Network, "{err:?}");
+    let said = support::error_chain(&err);
+    assert!(said.contains("sent nothing for 30 s (--timeout)"), "{said}");
     // The config and the layer both stall: two attempts and one pause each.
     assert_eq!(r.pauses.len(), 2, "{:?}", r.pauses);
+    let waited = clock.waited();
+    let limit = ClientOptions::default().read_timeout;
+    for blob in [&img.config, &img.layers[0]] {
+        let of_blob: Vec<_> = waited
+            .iter()
+            .filter(|(path, _)| path.ends_with(&blob.digest.to_string()))
+            .collect();
+        assert_eq!(of_blob.len(), 2, "two silences each: {waited:?}");
+        assert!(of_blob.iter().all(|(_, d)| *d == limit), "{waited:?}");
+    }
+    let spent = 2 * limit + r.pauses.iter().max().copied().unwrap_or_default();
+    assert!(spent <= Duration::from_secs(150), "{spent:?}");
 }

@@ -295,3 +295,14 @@ pub fn run_measured(cmd: &Command) -> (std::process::Output, u64) {
         .unwrap_or_else(|_| panic!("GNU time said {kib:?}"));
     (out, kib)
 }
+
+/// An error and every cause under it, as the command line prints them.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut said = Vec::new();
+    let mut cause = Some(err);
+    while let Some(c) = cause {
+        said.push(c.to_string());
+        cause = c.source();
+    }
+    said.join(" / ")
+}
