@@ -139,6 +139,10 @@ pub fn for_pull(e: &PullError) -> Option<String> {
             "check the repository and tag; `regpull ref {}` shows how the name was read",
             e.reference
         )),
+        (ErrorClass::Network, _) if let Some(store) = redirect_target(e) => Some(format!(
+            "{host} keeps its blobs at {store} and sends pulls there: this machine must reach it too \
+             (a firewall, HTTPS_PROXY or NO_PROXY that lets only {host} through stops here)"
+        )),
         (ErrorClass::Network, _) => Some("this may pass; run the pull again".into()),
         (ErrorClass::Verification, _) => Some(
             "nothing unverified was stored; run the pull again, and if it persists the registry's copy \
@@ -220,6 +224,12 @@ fn unusable_challenge(e: &PullError) -> bool {
                 | RegistryError::BadToken { .. }
         )
     )
+}
+
+/// The host a registry redirected to, when that is what could not be reached
+/// or went silent.
+fn redirect_target(e: &PullError) -> Option<String> {
+    e.kind.registry_error()?.redirect_target()
 }
 
 fn certificate_problem(e: &PullError) -> bool {

@@ -8,9 +8,12 @@ use crate::error_class::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("cannot reach {url}")]
+    #[error("cannot reach {url}{}", via(redirected_from))]
     Connect {
         url: String,
+        /// The URL asked for, when a redirect led to the one that failed (an
+        /// object store the registry keeps its blobs in).
+        redirected_from: Option<String>,
         #[source]
         source: reqwest::Error,
     },
@@ -23,9 +26,11 @@ pub enum RegistryError {
         text: Option<String>,
         retry_after: Option<String>,
     },
-    #[error("{url} sent nothing for {} (--timeout)", seconds(*after))]
+    #[error("{url}{} sent nothing for {} (--timeout)", via(redirected_from), seconds(*after))]
     Silent {
         url: String,
+        /// As for `Connect`.
+        redirected_from: Option<String>,
         after: std::time::Duration,
     },
     #[error("the connection to {url} broke while reading the response")]
@@ -177,6 +182,38 @@ impl RegistryError {
         }
     }
 
+    /// Asking `asked` failed before any answer, at `reached` when redirects
+    /// led there (both named redacted).
+    pub fn connect(
+        asked: &reqwest::Url,
+        reached: Option<&reqwest::Url>,
+        source: reqwest::Error,
+    ) -> Self {
+        let (url, redirected_from) = hop(asked, reached);
+        // reqwest's own message repeats the URL whole, query included (a
+        // pre-signed store URL's signature).
+        RegistryError::Connect {
+            url,
+            redirected_from,
+            source: source.without_url(),
+        }
+    }
+
+    /// No answer came to `asked` (from `reached`, when redirects led there)
+    /// for the limit.
+    pub fn silent_answer(
+        asked: &reqwest::Url,
+        reached: Option<&reqwest::Url>,
+        silent: super::idle::Silent,
+    ) -> Self {
+        let (url, redirected_from) = hop(asked, reached);
+        RegistryError::Silent {
+            url,
+            redirected_from,
+            after: silent.after,
+        }
+    }
+
     /// The body from `url` (redacted) broke.
     pub fn body(url: String, source: reqwest::Error) -> Self {
         // reqwest's message may repeat the URL whole, query included.
@@ -190,8 +227,33 @@ impl RegistryError {
     pub fn silent(url: String, silent: super::idle::Silent) -> Self {
         RegistryError::Silent {
             url,
+            redirected_from: None,
             after: silent.after,
         }
+    }
+
+    /// The host (`name[:port]`) a redirect led to, when that host is the one
+    /// that could not be reached or went silent.
+    pub fn redirect_target(&self) -> Option<String> {
+        let url = match self {
+            RegistryError::Connect {
+                url,
+                redirected_from: Some(_),
+                ..
+            }
+            | RegistryError::Silent {
+                url,
+                redirected_from: Some(_),
+                ..
+            } => url,
+            _ => return None,
+        };
+        let url = reqwest::Url::parse(url).ok()?;
+        let host = url.host_str()?;
+        Some(match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
     }
 
     /// The server sent nothing for the read timeout (`--timeout`).
@@ -230,6 +292,24 @@ fn is_certificate_error(e: &reqwest::Error) -> bool {
 }
 
 /// `30 s`, or `250ms` for a limit below a second (tests).
+/// The URL a request ended at and, when a redirect led there, the one it
+/// was sent to; both redacted.
+fn hop(asked: &reqwest::Url, reached: Option<&reqwest::Url>) -> (String, Option<String>) {
+    let asked = super::redact::redact(asked);
+    match reached.map(super::redact::redact) {
+        Some(at) if at != asked => (at, Some(asked)),
+        _ => (asked, None),
+    }
+}
+
+/// " (redirected from URL)", said after the URL that failed.
+fn via(redirected_from: &Option<String>) -> String {
+    redirected_from
+        .as_ref()
+        .map(|from| format!(" (redirected from {from})"))
+        .unwrap_or_default()
+}
+
 fn seconds(d: std::time::Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("{} s", d.as_secs())

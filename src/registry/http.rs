@@ -9,7 +9,7 @@ use reqwest::{Client, Method, RequestBuilder, Response, Url};
 
 use super::RegistryError;
 use super::idle::Idle;
-use super::redact::redact;
+use super::redirects;
 use super::transport::{self, ClientOptions};
 
 /// One registry host's HTTP client and its `--timeout`.
@@ -49,19 +49,16 @@ impl Http {
         url: &Url,
         sending: Option<&AtomicU64>,
     ) -> Result<Response, RegistryError> {
-        match self.idle.answer(url, sending, request.send()).await {
+        let answer = self.idle.answer(url, sending, request.send());
+        let (answer, reached) = redirects::followed(answer).await;
+        match answer {
             Ok(Ok(mut resp)) => {
                 // Its body is read under the same watch (`BodyWatch::of`).
                 resp.extensions_mut().insert(self.idle.clone());
                 Ok(resp)
             }
-            // reqwest's own message repeats the URL whole, query included (a
-            // pre-signed store URL's signature): ours names it redacted.
-            Ok(Err(source)) => Err(RegistryError::Connect {
-                url: redact(url),
-                source: source.without_url(),
-            }),
-            Err(silent) => Err(RegistryError::silent(redact(url), silent)),
+            Ok(Err(source)) => Err(RegistryError::connect(url, reached.as_ref(), source)),
+            Err(silent) => Err(RegistryError::silent_answer(url, reached.as_ref(), silent)),
         }
     }
 }

@@ -13,6 +13,7 @@ mod http;
 pub mod idle;
 mod realm;
 pub mod redact;
+mod redirects;
 pub mod retry;
 mod status;
 mod token;

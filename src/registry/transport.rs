@@ -136,6 +136,8 @@ fn redirect_policy() -> redirect::Policy {
         } else if !matches!(attempt.url().scheme(), "http" | "https") {
             attempt.error("redirect to a scheme other than http(s)")
         } else {
+            // So that a failure after this hop names where it happened.
+            super::redirects::note_hop(attempt.url());
             attempt.follow()
         }
     })

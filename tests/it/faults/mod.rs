@@ -6,3 +6,4 @@ mod disk;
 mod hostile;
 mod ranges;
 mod retry;
+mod store_down;
