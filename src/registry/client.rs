@@ -336,6 +336,7 @@ impl Registry {
             let (errors, _) = api_error::parse(&read_error_body(resp).await);
             return Err(RegistryError::Unauthorized {
                 registry: self.host.clone(),
+                anonymous: self.auth.credential_source().is_none(),
                 errors,
             });
         }

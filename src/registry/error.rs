@@ -77,11 +77,16 @@ pub enum RegistryError {
         limit: u64,
     },
     #[error(
-        "registry {registry} still answers 401 after authenticating{}",
+        "registry {registry} {}{}",
+        if *anonymous { "answers 401: it wants credentials and none were found for it" }
+        else { "still answers 401 after authenticating" },
         describe_errors(errors)
     )]
     Unauthorized {
         registry: String,
+        /// No credential was found, so none was sent (a token, if any, was
+        /// an anonymous one).
+        anonymous: bool,
         errors: Vec<ApiError>,
     },
     #[error("cannot set up TLS for {registry}: {reason}")]
