@@ -7,6 +7,8 @@
 //! from `HTTPS_PROXY` / `NO_PROXY` (reqwest reads them). Redirects are followed a
 //! bounded number of times, http(s) only; reqwest drops `Authorization` whenever a
 //! redirect leaves the original host, which is what S3 and GCS require.
+//! HTTP/1.1 only, so that each of a blob's ranges has a TCP connection of its
+//! own (as pget and htcat, the parallel downloaders for S3, do).
 
 use std::fs;
 use std::path::PathBuf;
@@ -82,6 +84,11 @@ pub fn build(host: &str, opts: &ClientOptions) -> Result<Client, RegistryError> 
         .user_agent(opts.user_agent.clone())
         .connect_timeout(opts.connect_timeout)
         .redirect(redirect_policy())
+        // HTTP/1.1 only. Over h2 (which CloudFront, GCS and Cloudflare offer)
+        // every request to a host shares one TCP connection: the ranges of a
+        // blob would meet a per-connection cap, and one connection's windows
+        // on a long path, together, and `--connections` would count streams.
+        .http1_only()
         .danger_accept_invalid_certs(opts.insecure);
     for (name, addr) in &opts.resolve {
         builder = builder.resolve(name, *addr);

@@ -27,6 +27,7 @@ mod capped;
 mod expired;
 mod faults;
 mod flushed;
+mod tls;
 
 use super::range::{self, Ranged};
 // For the tests; the examples, which share this kit, use neither.
@@ -59,6 +60,9 @@ pub struct Served {
 pub struct ObjectStore {
     pub base: String,
     pub seen_authorization: Arc<Mutex<Vec<String>>>,
+    /// The protocol each connection settled on, in the order they were
+    /// accepted ("http/1.1", or "h2" over TLS when the client offered it).
+    pub protocols: Arc<Mutex<Vec<String>>>,
     /// How many object answers were given.
     pub served: Arc<Mutex<usize>>,
     /// The fault switches; set them at any time, each answer reads them as it starts.
@@ -90,15 +94,30 @@ struct Connection {
 
 impl ObjectStore {
     pub async fn start(objects: HashMap<String, Vec<u8>>) -> Self {
-        Self::start_with(objects, None).await
+        Self::start_with(objects, None, None).await
     }
 
     /// A store whose every connection sends at most `bytes_per_second`.
     pub async fn start_capped(objects: HashMap<String, Vec<u8>>, bytes_per_second: u64) -> Self {
-        Self::start_with(objects, Some(bytes_per_second)).await
+        Self::start_with(objects, Some(bytes_per_second), None).await
     }
 
-    async fn start_with(objects: HashMap<String, Vec<u8>>, cap: Option<u64>) -> Self {
+    /// The same over HTTPS with `tls`'s certificate, offering HTTP/2 first
+    /// (`tls.rs`); the cap is per TCP connection, under TLS.
+    #[allow(dead_code)] // the examples use the plain store
+    pub async fn start_tls_capped(
+        objects: HashMap<String, Vec<u8>>,
+        bytes_per_second: u64,
+        tls: &super::certs::Tls,
+    ) -> Self {
+        Self::start_with(objects, Some(bytes_per_second), Some(tls::acceptor(tls))).await
+    }
+
+    async fn start_with(
+        objects: HashMap<String, Vec<u8>>,
+        cap: Option<u64>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Self {
         let shared = Shared {
             objects: Arc::new(objects.into_iter().map(|(k, v)| (k, v.into())).collect()),
             seen_authorization: Arc::new(Mutex::new(Vec::new())),
@@ -107,7 +126,10 @@ impl ObjectStore {
             state: faults::FaultState::new(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
+        let protocols = Arc::new(Mutex::new(Vec::new()));
+        let said = protocols.clone();
         let state = shared.clone();
         // Our own accept loop, not axum::serve: the cap and the flush count
         // wrap each accepted socket, and each connection's router knows its
@@ -128,17 +150,36 @@ impl ObjectStore {
                         flushes: flushes.clone(),
                     });
                 let capped = capped::Capped::new(tcp, cap);
-                let io = TokioIo::new(flushed::Flushed::new(capped, flushes));
+                let service = TowerToHyperService::new(app);
+                let (tls, said) = (tls.clone(), said.clone());
                 tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, TowerToHyperService::new(app))
-                        .await;
+                    let Some(tls) = tls else {
+                        said.lock().unwrap().push("http/1.1".to_string());
+                        let io = TokioIo::new(flushed::Flushed::new(capped, flushes));
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
+                        return;
+                    };
+                    let Ok(stream) = tls.accept(capped).await else {
+                        return;
+                    };
+                    let alpn = stream.get_ref().1.alpn_protocol().unwrap_or(b"http/1.1");
+                    said.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(alpn).into_owned());
+                    let io = TokioIo::new(flushed::Flushed::new(stream, flushes));
+                    let auto = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    let _ = auto.serve_connection(io, service).await;
                 });
             }
         });
         ObjectStore {
             base,
             seen_authorization: shared.seen_authorization,
+            protocols,
             served: shared.served,
             faults: shared.state.faults.clone(),
             answers: shared.answers,

@@ -13,6 +13,7 @@ mod arrival;
 mod corrupt;
 mod expiry;
 mod kill;
+mod multiplexed;
 mod resume;
 mod unranged;
 
@@ -75,6 +76,7 @@ impl World {
 
     /// The same around another image.
     pub async fn serving(img: TestImage, cap: Option<u64>, faults: Faults) -> World {
+        let dir = tempfile::tempdir().unwrap();
         let reg = FakeRegistry::start(faults).await;
         let (repo, tag) = REFERENCE.split_once(':').unwrap();
         reg.add_image(repo, tag, &img);
@@ -82,8 +84,30 @@ impl World {
             Some(cap) => ObjectStore::start_capped(reg.blobs(), cap).await,
             None => ObjectStore::start(reg.blobs()).await,
         };
-        reg.shared.faults.lock().unwrap().redirect_blobs_to = Some(store.base.clone());
+        Self::around(reg, store, img, dir)
+    }
+
+    /// [`big_image`]'s blobs redirected to a store over HTTPS that offers
+    /// HTTP/2 first and caps each TCP connection at `bytes_per_second`; the
+    /// CA to trust it with is `ca.pem` beside the layout.
+    pub async fn over_https(seed: u64, bytes_per_second: u64) -> World {
         let dir = tempfile::tempdir().unwrap();
+        let tls = support::certs::generate(dir.path());
+        let reg = FakeRegistry::start(Faults::default()).await;
+        let img = big_image(seed);
+        let (repo, tag) = REFERENCE.split_once(':').unwrap();
+        reg.add_image(repo, tag, &img);
+        let store = ObjectStore::start_tls_capped(reg.blobs(), bytes_per_second, &tls).await;
+        Self::around(reg, store, img, dir)
+    }
+
+    fn around(
+        reg: FakeRegistry,
+        store: ObjectStore,
+        img: TestImage,
+        dir: tempfile::TempDir,
+    ) -> World {
+        reg.shared.faults.lock().unwrap().redirect_blobs_to = Some(store.base.clone());
         let out = dir.path().join("oci");
         World {
             reg,
@@ -92,6 +116,11 @@ impl World {
             out,
             _dir: dir,
         }
+    }
+
+    /// The CA file [`World::over_https`] wrote.
+    pub fn ca(&self) -> PathBuf {
+        self._dir.path().join("ca.pem")
     }
 
     pub fn layer(&self) -> &Blob {
@@ -137,7 +166,7 @@ impl World {
 /// never sees one that did not happen: a range's slot is only given up once
 /// its body has ended, so a client that keeps to one connection never has
 /// two answers open.
-pub async fn most_open_at_once(w: &World, extra: &'static [&'static str]) -> usize {
+pub async fn most_open_at_once(w: &World, extra: &[&str]) -> usize {
     let open = |answers: &[Served]| {
         answers
             .iter()
