@@ -17,6 +17,8 @@ use regpull::registry::RegistryError;
 use regpull::unpack::UnpackError;
 use regpull::{Error, ErrorClass};
 
+use super::proxy_hint;
+
 /// Advice for any error a command returns, when there is something to suggest.
 pub fn for_error(e: &Error) -> Option<String> {
     match e {
@@ -29,6 +31,9 @@ pub fn for_error(e: &Error) -> Option<String> {
         ),
         Error::Pull(e) => for_pull(e),
         Error::Usage { hint, .. } => hint.clone(),
+        Error::Login { source, .. } if proxy_hint::for_registry_error(source).is_some() => {
+            proxy_hint::for_registry_error(source)
+        }
         Error::Login { registry, source } if source.class() == ErrorClass::Auth => Some(format!(
             "the registry refused these credentials; nothing was saved (NGC: '{NGC_USERNAME}' and the API key; \
              ECR: {ECR_USERNAME} and `aws ecr get-login-password`; GCR: {GOOGLE_KEY_USERNAME} and the key file) \
@@ -63,6 +68,13 @@ pub fn for_error(e: &Error) -> Option<String> {
 /// A hint for a failed push.
 pub fn for_push(e: &PushError) -> Option<String> {
     let host = e.registry.as_str();
+    if let Some(hint) = e
+        .kind
+        .registry_error()
+        .and_then(proxy_hint::for_registry_error)
+    {
+        return Some(hint);
+    }
     match (e.class(), e.kind.unshared()) {
         (_, PushFailure::Layout(l)) => for_layout(l),
         (ErrorClass::Auth, PushFailure::Credentials(_)) => Some(
@@ -106,6 +118,13 @@ pub fn for_pull(e: &PullError) -> Option<String> {
     let host = e.registry.as_str();
     if let Some(l) = layout_error(&e.kind) {
         return for_layout(l);
+    }
+    if let Some(hint) = e
+        .kind
+        .registry_error()
+        .and_then(proxy_hint::for_registry_error)
+    {
+        return Some(hint);
     }
     match (e.class(), host) {
         (ErrorClass::Auth, _) if matches!(e.kind.unshared(), ImageError::Credentials(_)) => Some(

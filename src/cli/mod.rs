@@ -8,6 +8,7 @@ mod image_list;
 mod json;
 mod logging;
 mod progress;
+mod proxy_hint;
 mod push_events;
 mod report;
 mod settings;

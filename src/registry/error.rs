@@ -8,12 +8,14 @@ use crate::error_class::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("cannot reach {url}{}", via(redirected_from))]
+    #[error("cannot reach {url}{}{}", via(redirected_from), if *through_proxy { " through the proxy" } else { "" })]
     Connect {
         url: String,
         /// The URL asked for, when a redirect led to the one that failed (an
         /// object store the registry keeps its blobs in).
         redirected_from: Option<String>,
+        /// The request went to an HTTP proxy (`HTTPS_PROXY`), which failed.
+        through_proxy: bool,
         #[source]
         source: reqwest::Error,
     },
@@ -26,6 +28,10 @@ pub enum RegistryError {
         text: Option<String>,
         retry_after: Option<String>,
     },
+    #[error(
+        "the proxy refused its credential (407 Proxy Authentication Required) on the way to {url}"
+    )]
+    ProxyRefused { url: String },
     #[error("{url}{} sent nothing for {} (--timeout)", via(redirected_from), seconds(*after))]
     Silent {
         url: String,
@@ -182,6 +188,8 @@ impl RegistryError {
                 ErrorClass::Verification
             }
             RegistryError::UnusableAnswer { .. } => ErrorClass::Usage,
+            // A credential refused, as a 407 answer is (`status.rs`).
+            RegistryError::ProxyRefused { .. } => ErrorClass::Auth,
             RegistryError::ReadUpload { .. } => ErrorClass::LocalIo,
             RegistryError::Tls { .. } | RegistryError::BadAddress { .. } => ErrorClass::Usage,
         }
@@ -195,11 +203,16 @@ impl RegistryError {
         source: reqwest::Error,
     ) -> Self {
         let (url, redirected_from) = hop(asked, reached);
+        let proxy = super::proxy_failure::of(&source);
+        if proxy == Some(super::proxy_failure::ProxyFailure::Refused) {
+            return RegistryError::ProxyRefused { url };
+        }
         // reqwest's own message repeats the URL whole, query included (a
         // pre-signed store URL's signature).
         RegistryError::Connect {
             url,
             redirected_from,
+            through_proxy: proxy.is_some(),
             source: source.without_url(),
         }
     }

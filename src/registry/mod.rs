@@ -11,6 +11,7 @@ mod error;
 mod file_body;
 mod http;
 pub mod idle;
+mod proxy_failure;
 mod realm;
 pub mod redact;
 mod redirects;

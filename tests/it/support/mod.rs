@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod connect_proxy;
 pub mod distribution;
 pub mod distribution_proxy;
 pub mod fake_registry;
@@ -150,6 +151,16 @@ pub const ISOLATED_ENV: &[&str] = &[
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_ECR",
+    // reqwest reads both spellings; a proxy of the machine's must not carry
+    // the tests' loopback traffic.
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
 ];
 
 /// The regpull binary's output for `args`, with `stdin` fed to it. Only

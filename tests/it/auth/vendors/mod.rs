@@ -14,6 +14,7 @@ mod ecr;
 mod gcr;
 mod ghcr;
 mod ngc;
+mod proxy;
 
 fn base(registry: &'static str, realm: &str) -> Profile {
     Profile {
