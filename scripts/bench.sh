@@ -24,6 +24,7 @@
 #   BENCH_MIB=64 scripts/bench.sh pull    # the pull table only, quickly
 #   scripts/bench.sh push       # the push table
 #   scripts/bench.sh export     # only the export benchmark
+#   scripts/bench.sh big        # one 8 GiB layer (BENCH_BIG_MIB): scripts/bench_big.sh
 # timed and store set r_* and o_* by name; STORE_PID is coproc's; skopeo_list's
 # script expands in the shell it starts.
 # shellcheck disable=SC2154,SC2153,SC2016
@@ -31,9 +32,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
 case "$mode" in
-  "" | pull | push) ;;
+  "" | pull | push | big) ;;
   export) exec scripts/bench_export.sh ;;
-  *) echo "usage: scripts/bench.sh [pull|push|export]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [pull|push|big|export]" >&2; exit 2 ;;
 esac
 MIB=${BENCH_MIB:-1024}
 LAYERS=${BENCH_LAYERS:-6}
@@ -83,10 +84,10 @@ echo "regpull $commit; $(skopeo --version); docker-registry $(docker-registry --
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); BENCH_MIB=$MIB BENCH_LAYERS=$LAYERS BENCH_CAP_MB=$CAP_MB"
 echo
 
-echo "building a ${MIB} MiB image in ${LAYERS} layers and one of 100 small layers..." >&2
+[ "$mode" = big ] || echo "building a ${MIB} MiB image in ${LAYERS} layers and one of 100 small layers..." >&2
 # Images: NAME:LAYERS:MIN_BYTES:MAX_BYTES, each layer gzip -1 of random bytes
 # (incompressible, so the registry serves about as many bytes as the layer holds).
-python3 - "$work/src" "big:$LAYERS:$((MIB * 1048576 / LAYERS)):$((MIB * 1048576 / LAYERS))" \
+[ "$mode" = big ] || python3 - "$work/src" "big:$LAYERS:$((MIB * 1048576 / LAYERS)):$((MIB * 1048576 / LAYERS))" \
   "small100:100:1024:65536" <<'PY'
 import hashlib, json, os, random, subprocess, sys
 root = sys.argv[1]
@@ -118,7 +119,7 @@ open(f"{root}/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests
 PY
 
 # (f)'s images: a list of 20 small ones.
-python3 - "$work/small" <<'PY'
+[ "$mode" = big ] || python3 - "$work/small" <<'PY'
 import hashlib, io, json, os, sys, tarfile, gzip
 root = sys.argv[1]
 os.makedirs(f"{root}/blobs/sha256")
@@ -162,7 +163,7 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 [ -n "$host" ] || { echo "docker-registry did not start:" >&2; cat "$work/registry.log" >&2; exit 1; }
-if [ "$mode" != push ]; then
+if [ "$mode" = "" ] || [ "$mode" = pull ]; then
   for name in big small100; do
     skopeo copy -q --dest-tls-verify=false "oci:$work/src:$name" "docker://$host/bench/$name:1"
   done
@@ -252,6 +253,10 @@ row() {
 skopeo_from=(skopeo copy -q --src-tls-verify=false)
 if [ "$mode" = push ]; then
   source scripts/bench_push.sh
+  exit 0
+fi
+if [ "$mode" = big ]; then
+  source scripts/bench_big.sh
   exit 0
 fi
 
