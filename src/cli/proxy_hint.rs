@@ -46,25 +46,21 @@ fn proxy_setting(https: bool) -> Option<String> {
     })
 }
 
-/// `scheme://user:password@host:port/path` as `scheme://host:port/path`.
+/// `scheme://user:password@host:port/path` as `scheme://host:port`: the
+/// credential may hold `/`, `?` or `#` unencoded (curl and hyper take such
+/// values too), so everything up to the last `@` goes, and the path with it.
 fn without_credential(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}{}", authority(rest), path(rest)),
-        None => format!("{}{}", authority(url), path(url)),
-    }
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}{}", authority(host))
 }
 
-/// `host:port` of `user:password@host:port/path`.
+/// `host:port` of `host:port/path?query` (a URL with no credential in it).
 fn authority(rest: &str) -> &str {
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
-}
-
-fn path(rest: &str) -> &str {
-    &rest[rest.find(['/', '?']).unwrap_or(rest.len())..]
+    &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
 }
 
 #[cfg(test)]
@@ -73,15 +69,20 @@ mod tests {
 
     #[test]
     fn a_proxy_url_is_shown_without_its_credential() {
-        assert_eq!(
-            without_credential("http://user:pa%40ss@proxy.site:3128"),
-            "http://proxy.site:3128"
-        );
-        assert_eq!(
-            without_credential("http://proxy.site:3128/"),
-            "http://proxy.site:3128/"
-        );
-        assert_eq!(without_credential("u:p@proxy:8080"), "proxy:8080");
+        for (url, shown) in [
+            (
+                "http://user:pa%40ss@proxy.site:3128",
+                "http://proxy.site:3128",
+            ),
+            ("http://proxy.site:3128/", "http://proxy.site:3128"),
+            ("u:p@proxy:8080", "proxy:8080"),
+            ("http://user:pa/ss@127.0.0.1:9", "http://127.0.0.1:9"),
+            ("http://user:pa?ss@127.0.0.1:9", "http://127.0.0.1:9"),
+            ("http://user:pa#ss@127.0.0.1:9/", "http://127.0.0.1:9"),
+            ("http://us@er:p@ss@[::1]:3128", "http://[::1]:3128"),
+        ] {
+            assert_eq!(without_credential(url), shown, "{url}");
+        }
         assert_eq!(authority("reg.example:443/v2/?x=1"), "reg.example:443");
     }
 }

@@ -202,6 +202,9 @@ impl RegistryError {
         reached: Option<&reqwest::Url>,
         source: reqwest::Error,
     ) -> Self {
+        // A redirect refused by the policy (a loop, a scheme not http(s)) is
+        // no unreachable hop: it is said of the URL asked.
+        let reached = reached.filter(|_| !source.is_redirect());
         let (url, redirected_from) = hop(asked, reached);
         let proxy = super::proxy_failure::of(&source);
         if proxy == Some(super::proxy_failure::ProxyFailure::Refused) {
@@ -253,25 +256,30 @@ impl RegistryError {
     /// The host (`name[:port]`) a redirect led to, when that host is the one
     /// that could not be reached or went silent.
     pub fn redirect_target(&self) -> Option<String> {
-        let url = match self {
+        let (url, from) = match self {
             RegistryError::Connect {
                 url,
-                redirected_from: Some(_),
+                redirected_from: Some(from),
                 ..
             }
             | RegistryError::Silent {
                 url,
-                redirected_from: Some(_),
+                redirected_from: Some(from),
                 ..
-            } => url,
+            } => (url, from),
             _ => return None,
         };
-        let url = reqwest::Url::parse(url).ok()?;
-        let host = url.host_str()?;
-        Some(match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        })
+        let host_of = |url: &str| {
+            let url = reqwest::Url::parse(url).ok()?;
+            let host = url.host_str()?;
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            })
+        };
+        // A redirect within the registry's own host names no other host.
+        let target = host_of(url)?;
+        (host_of(from)? != target).then_some(target)
     }
 
     /// The server sent nothing for the read timeout (`--timeout`).
@@ -309,7 +317,6 @@ fn is_certificate_error(e: &reqwest::Error) -> bool {
     false
 }
 
-/// `30 s`, or `250ms` for a limit below a second (tests).
 /// The URL a request ended at and, when a redirect led there, the one it
 /// was sent to; both redacted.
 fn hop(asked: &reqwest::Url, reached: Option<&reqwest::Url>) -> (String, Option<String>) {
@@ -328,10 +335,45 @@ fn via(redirected_from: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// `30 s`, or `250ms` for a limit below a second (tests).
 fn seconds(d: std::time::Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("{} s", d.as_secs())
     } else {
         format!("{d:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn silent(url: &str, from: Option<&str>) -> RegistryError {
+        RegistryError::Silent {
+            url: url.into(),
+            redirected_from: from.map(String::from),
+            after: std::time::Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn a_redirect_target_is_another_host_than_the_registry() {
+        let store = silent(
+            "https://bucket.s3.amazonaws.com/x?<redacted>",
+            Some("https://1.dkr.ecr.us-east-1.amazonaws.com/v2/a/blobs/sha256:0"),
+        );
+        assert_eq!(
+            store.redirect_target().as_deref(),
+            Some("bucket.s3.amazonaws.com")
+        );
+        let same_host = silent(
+            "https://reg.example:5000/other/blob",
+            Some("https://reg.example:5000/v2/a/blobs/sha256:0"),
+        );
+        assert_eq!(same_host.redirect_target(), None);
+        assert_eq!(
+            silent("https://reg.example/v2/", None).redirect_target(),
+            None
+        );
     }
 }

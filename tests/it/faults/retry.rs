@@ -235,6 +235,13 @@ async fn redirects_of_every_kind_are_followed_and_loops_end() {
     let err = r.result.unwrap_err();
     assert!(format!("{:?}", err).contains("redirect"), "{err:?}");
     assert!(r.pauses.is_empty(), "a redirect loop is not retried");
+    // Said of the URL asked, not as a redirect target that cannot be reached.
+    let said = support::error_chain(&err);
+    assert!(
+        said.contains(&format!("cannot reach http://{}/v2/app/", reg.host))
+            && !said.contains("redirected from"),
+        "{said}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
