@@ -72,9 +72,7 @@ fn assert_store_named(f: &Failed, store: SocketAddr, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_object_store_is_named_with_the_registry_url_that_sent_the_pull_there() {
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-    let store = closed.local_addr().unwrap();
-    drop(closed);
+    let store = support::closed_port();
     let f = pull_redirected_to(store, &["--retries", "0"]).await;
     assert_store_named(&f, store, "cannot reach ");
 }

@@ -195,6 +195,13 @@ pub fn regpull_env(
     child.wait_with_output().unwrap()
 }
 
+/// A loopback address nothing listens on (bound, then let go): a host that
+/// is down.
+pub fn closed_port() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }

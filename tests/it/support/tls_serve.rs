@@ -12,21 +12,23 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::certs::Tls;
 
-pub async fn serve(router: Router, tls: &Tls) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+/// A TLS server configuration with `tls`'s certificate and key.
+pub fn server_config(tls: &Tls) -> rustls::ServerConfig {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert_pem)
         .unwrap()
         .map(|c| c.unwrap())
         .collect();
     let key = PrivateKeyDer::from_pem_file(&tls.key_pem).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap()
+}
+
+pub async fn serve(router: Router, tls: &Tls) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(tls)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {

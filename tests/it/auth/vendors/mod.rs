@@ -78,6 +78,10 @@ fn sample() -> image::TestImage {
 
 fn assert_ok(o: &std::process::Output, secrets: &[&str]) {
     assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_no_secret(o, secrets);
+}
+
+fn assert_no_secret(o: &std::process::Output, secrets: &[&str]) {
     for s in secrets {
         assert!(
             !text(&o.stderr).contains(s) && !text(&o.stdout).contains(s),

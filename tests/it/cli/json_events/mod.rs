@@ -199,9 +199,7 @@ async fn each_failure_class_has_its_exit_code_in_the_events_and_the_status() {
     })
     .await;
     lying.add_image("app", "1", &img);
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed_host = closed.local_addr().unwrap().to_string();
-    drop(closed);
+    let closed_host = crate::support::closed_port().to_string();
 
     let cases = [
         (format!("{}/app:missing", open.host), "not_found", 4),
