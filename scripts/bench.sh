@@ -239,6 +239,22 @@ keep() {
     printf -v "${1}_$field" '%s' "${!src}"
   done
 }
+# against_dd NAME REF BYTES: regpull pulling REF into $work/NAME-regpull and
+# `dd conv=fsync` of BYTES into $work/NAME-dd, each twice, in turn, each
+# output deleted after its run; r_* and o_* keep each one's faster run (why
+# twice: at (b)).
+against_dd() {
+  unset r_wall o_wall
+  for _ in 1 2; do
+    timed t "$REGPULL" pull -q -o "$work/$1-regpull" "$2"
+    rm -rf "$work/$1-regpull"
+    keep r t
+    timed t dd if=/dev/zero of="$work/$1-dd" bs=1M count="$3" iflag=count_bytes conv=fsync
+    rm -f "$work/$1-dd"
+    keep o t
+  done
+  o_served=-
+}
 ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2fx\", $1 / $2; else print \"-\" }"; }
 rows=()
 # row LABEL OTHER [NOTE]: a table row from r_* (regpull) and o_* (the other tool).
@@ -280,16 +296,7 @@ echo "(b) the same onto the disk, each command twice, in turn" >&2
 # (free memory is handed back to it), while the pages of a file just deleted
 # are reused at once: whichever command ran right after the other's output
 # was deleted would win. So each runs twice, in turn, and keeps its faster run.
-unset r_wall o_wall
-for _ in 1 2; do
-  timed t "$REGPULL" pull -q -o "$work/b-regpull" "$big"
-  rm -rf "$work/b-regpull"
-  keep r t
-  timed t dd if=/dev/zero of="$work/b-dd" bs=1M count="$(cat "$work/src/big.bytes")" iflag=count_bytes conv=fsync
-  rm -f "$work/b-dd"
-  keep o t
-done
-o_served=-
+against_dd b "$big" "$(cat "$work/src/big.bytes")"
 row "(b) the same → disk ($disk_fs)" "dd conv=fsync"
 
 echo "(c) ${MIB} MiB in one layer, redirected to a store capped at ${CAP_MB} MB/s per connection" >&2

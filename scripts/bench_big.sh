@@ -1,5 +1,5 @@
 # The big-blob table, sourced by `scripts/bench.sh big` once its registry
-# ($host) and its functions (timed, keep, row) are ready: one layer of
+# ($host) and its functions (timed, against_dd, row) are ready: one layer of
 # BENCH_BIG_MIB (8192) MiB, so that peak RSS is seen flat in blob size next
 # to (a)'s 1 GiB. The layer is real gzip (one 64 MiB member of random bytes,
 # repeated: a valid multi-member stream), written by streaming, never held
@@ -47,16 +47,7 @@ huge=$host/bench/huge:1
 echo "registry $host holds bench/huge:1 ($(size "$bytes"))" >&2
 
 echo "(g) onto the disk, each command twice, in turn" >&2
-unset r_wall o_wall
-for _ in 1 2; do
-  timed t "$REGPULL" pull -q -o "$work/g-regpull" "$huge"
-  rm -rf "$work/g-regpull"
-  keep r t
-  timed t dd if=/dev/zero of="$work/g-dd" bs=1M count="$bytes" iflag=count_bytes conv=fsync
-  rm -f "$work/g-dd"
-  keep o t
-done
-o_served=-
+against_dd g "$huge" "$bytes"
 row "(g) ${BIG_MIB} MiB, 1 layer → disk ($disk_fs), faster of two runs each" "dd conv=fsync"
 
 echo "(h) into tmpfs" >&2
