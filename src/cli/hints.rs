@@ -31,15 +31,13 @@ pub fn for_error(e: &Error) -> Option<String> {
         ),
         Error::Pull(e) => for_pull(e),
         Error::Usage { hint, .. } => hint.clone(),
-        Error::Login { source, .. } if proxy_hint::for_registry_error(source).is_some() => {
-            proxy_hint::for_registry_error(source)
-        }
-        Error::Login { registry, source } if source.class() == ErrorClass::Auth => Some(format!(
-            "the registry refused these credentials; nothing was saved (NGC: '{NGC_USERNAME}' and the API key; \
-             ECR: {ECR_USERNAME} and `aws ecr get-login-password`; GCR: {GOOGLE_KEY_USERNAME} and the key file) \
-             for {registry}"
-        )),
-        Error::Login { .. } => None,
+        Error::Login { registry, source } => proxy_hint::for_registry_error(source).or_else(|| {
+            (source.class() == ErrorClass::Auth).then(|| format!(
+                "the registry refused these credentials; nothing was saved (NGC: '{NGC_USERNAME}' and the API key; \
+                 ECR: {ECR_USERNAME} and `aws ecr get-login-password`; GCR: {GOOGLE_KEY_USERNAME} and the key file) \
+                 for {registry}"
+            ))
+        }),
         Error::Credentials(_) => {
             Some("fix the file named above, or choose another with --auth-file".into())
         }
