@@ -17,6 +17,8 @@ use regpull::{ErrorClass, ImageRef, Layout, Platform};
 use support::fake_registry::{FakeRegistry, Faults};
 use support::image;
 
+mod redirects;
+
 /// Records every pause instead of taking it.
 #[derive(Default)]
 struct Recorder(Mutex<Vec<Duration>>);
@@ -209,38 +211,6 @@ async fn fatal_answers_are_not_retried_and_budgets_end() {
     assert!(
         tmp.is_empty(),
         "a failed blob leaves no temporary file: {tmp:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redirects_of_every_kind_are_followed_and_loops_end() {
-    let img = big_image();
-    for status in [301, 302, 303, 307, 308] {
-        let reg = FakeRegistry::start(Faults {
-            relative_redirect: Some(status),
-            ..Default::default()
-        })
-        .await;
-        reg.add_image("app", "1", &img);
-        let r = run(&reg, 2).await;
-        assert!(r.result.is_ok(), "{status}: {:?}", r.result.err());
-    }
-    let reg = FakeRegistry::start(Faults {
-        redirect_loop: true,
-        ..Default::default()
-    })
-    .await;
-    reg.add_image("app", "1", &img);
-    let r = run(&reg, 5).await;
-    let err = r.result.unwrap_err();
-    assert!(format!("{:?}", err).contains("redirect"), "{err:?}");
-    assert!(r.pauses.is_empty(), "a redirect loop is not retried");
-    // Said of the URL asked, not as a redirect target that cannot be reached.
-    let said = support::error_chain(&err);
-    assert!(
-        said.contains(&format!("cannot reach http://{}/v2/app/", reg.host))
-            && !said.contains("redirected from"),
-        "{said}"
     );
 }
 
